@@ -110,7 +110,9 @@ def machine_description() -> str:
 # %% ../nbs/00_core.ipynb #15634ffd
 def to_tensor(img) -> torch.Tensor:
     "uint8 (H,W,3) or (B,H,W,3) RGB → float (B,3,H,W) in [−1, 1]."
-    a = torch.as_tensor(np.ascontiguousarray(img))
+    img = np.asarray(img)
+    if not img.flags.writeable: img = img.copy()  # e.g. np.asarray(PIL image): torch warns on read-only memory
+    a = torch.from_numpy(np.ascontiguousarray(img))
     if a.dtype != torch.uint8 or a.ndim not in (3, 4) or a.shape[-1] != 3:
         raise SkeletonCycleGANError(f"expected uint8 RGB images of shape (H, W, 3) or (B, H, W, 3), got {tuple(a.shape)} {a.dtype}.")
     if a.ndim == 3: a = a[None]
