@@ -13,12 +13,12 @@ runs the graph in a subprocess (`--tf` mode, which imports only numpy and tensor
 stored small in tests/fixtures/openpose/: the 57 output maps as float16, per-channel argmaxes, exact
 float32 values at a few probe positions, and the peaks and main person that skeleton_cyclegan.openpose
 finds on TensorFlow's float32 maps. The footage itself is never stored: only how to rebuild each input
-(file, time, size) and the sha256 of the rebuilt pixels. The test imports `make_input` from here.
+(file, time, size) and the sha256 of the rebuilt pixels. The test imports `make_input` from here; reading the
+source and the sha256 are shared with the pose fixtures (tests/fixture_inputs.py).
 """
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import subprocess
 import sys
@@ -28,6 +28,8 @@ from pathlib import Path
 import numpy as np
 
 OUT = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "openpose"
+sys.path.insert(0, str(OUT.parent.parent))
+from fixture_inputs import array_sha256 as sha, load_source  # noqa: E402  (sha: the test uses it as tool.sha)
 
 # each case: how to make its uint8 RGB input (h, w, 3); 'H' cases are square and also go through the H wrapper;
 # 'full': False stores 2048 probe values instead of all maps (keeps the fixtures small)
@@ -51,11 +53,7 @@ def make_input(case: dict, data_dir: Path | None) -> np.ndarray | None:
         return np.clip(np.round(img), 0, 255).astype(np.uint8)
     if data_dir is None: return None
     path = data_dir / case["source"]
-    if path.suffix in (".mp4", ".avi"):
-        from skeleton_cyclegan.video import read_frames
-        frame = next(iter(read_frames(path, start=case["t"], end=case["t"] + 1, max_frames=1)))[1]
-    else:
-        frame = np.asarray(Image.open(path).convert("RGB"))
+    frame = load_source(data_dir, case["source"], case.get("t"))  # a photo, or the frame read_frames gives at t
     if "size" in case:  # square: centre crop of the short side (videos) or pad (photos), then resize
         from skeleton_cyclegan.openpose import square_pad
         if path.suffix in (".mp4", ".avi"):
@@ -64,10 +62,6 @@ def make_input(case: dict, data_dir: Path | None) -> np.ndarray | None:
             return np.array(Image.fromarray(frame).resize((case["size"],) * 2, Image.BICUBIC))
         return square_pad(frame, case["size"])
     return np.array(Image.fromarray(frame).resize((case["w"], case["h"]), Image.BICUBIC))
-
-
-def sha(img: np.ndarray) -> str:
-    return hashlib.sha256(np.ascontiguousarray(img).tobytes()).hexdigest()
 
 
 def run_tf(graph: str, inp: str, out: str):
