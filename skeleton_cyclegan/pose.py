@@ -492,10 +492,16 @@ class PoseOutput:
     segmentation: torch.Tensor | None = None  # (B, S, S) person-mask logits, S = network input size
     z: torch.Tensor | None = None         # (B, K) relative depth (BlazePose), input pixel scale
 
+    coord_temperature = 1.0  # softmax temperature that turns these maps into soft-argmax coordinates
+
+    def activate(self, maps: torch.Tensor) -> torch.Tensor:
+        "Raw maps (this network's `heatmap_logits`, or cached ones) → heatmaps in [0, 1]: a sigmoid for BlazePose."
+        return torch.sigmoid(maps)
+
     @property
     def heatmaps(self) -> torch.Tensor:
-        "Sigmoid heatmaps (B, K, 64, 64): what the skeleton loss compares."
-        return torch.sigmoid(self.heatmap_logits)
+        "Heatmaps (B, K, 64, 64) in [0, 1]: what the skeleton loss compares."
+        return self.activate(self.heatmap_logits)
 
     def __len__(self): return len(self.pose_flag)
 

@@ -24,6 +24,13 @@ class _PoseOut:  # the fields of pose.PoseOutput the losses read
     heatmap_logits: torch.Tensor
     landmarks: torch.Tensor
     visibility: torch.Tensor
+    coord_temperature = 1.0
+    activate = staticmethod(torch.sigmoid)
+
+
+def pose_out(**kw):
+    "A bare H output: BlazePose-style logits (sigmoid activation)."
+    return SimpleNamespace(activate=torch.sigmoid, coord_temperature=1.0, **kw)
 
 
 class StandInH(nn.Module):
@@ -171,7 +178,7 @@ def test_bad_cached_input_is_a_clear_error():
 
 def test_logits_form_has_gradient_where_the_fake_is_below_the_clip():
     # the fake's logit is −60 where the real has a point: a plain clip gives 0 gradient there, the straight-through clip 1
-    pred = SimpleNamespace(heatmap_logits=torch.full((1, 1, 4, 4), -60.0, requires_grad=True))
+    pred = pose_out(heatmap_logits=torch.full((1, 1, 4, 4), -60.0, requires_grad=True))
     real = torch.full((1, 1, 4, 4), -60.0); real[0, 0, 1, 1] = 5.0
     loss = skeleton_loss_from("logits", pred, dict(logits=real), size=64, num_keypoints=1)
     loss.backward()
@@ -185,7 +192,7 @@ def test_logits_form_has_gradient_where_the_fake_is_below_the_clip():
 
 def test_paper_form_is_eq5_on_sigmoid_heatmaps():
     a, b = torch.randn(2, 5, 64, 64) * 5, torch.randn(2, 5, 64, 64) * 5
-    got = skeleton_loss_from("paper", SimpleNamespace(heatmap_logits=a), dict(logits=b), size=64, num_keypoints=3)
+    got = skeleton_loss_from("paper", pose_out(heatmap_logits=a), dict(logits=b), size=64, num_keypoints=3)
     assert got.item() == pytest.approx((a[:, :3].sigmoid() - b[:, :3].sigmoid()).abs().mean().item(), rel=1e-5)
 
 

@@ -252,3 +252,22 @@ def test_landmarks_are_in_the_callers_pixels(H256):
     both = (o1.presence[0] * o2.presence[0]).bool()
     assert both.sum() >= 12
     assert (o2.landmarks[0, both] - 2 * o1.landmarks[0, both]).abs().median() <= 4
+
+
+def test_skeleton_losses_work_through_openpose(H256):
+    "Every skeleton-loss form works with OpenPose as H: maps are used as they are (no sigmoid), 0 for the same pose."
+    from skeleton_cyclegan.losses import SKELETON_LOSSES, skeleton_loss
+    from skeleton_cyclegan.synthetic import DOMAIN_A, render_frames
+    from skeleton_cyclegan.core import to_tensor
+    r = render_frames(DOMAIN_A, 12, size=256, seed=3)
+    frames = r[0] if isinstance(r, tuple) else r
+    x, moved = to_tensor(frames[0]), to_tensor(frames[11])
+    with torch.no_grad():
+        out = H256(x)
+    assert torch.equal(out.heatmaps, out.heatmap_logits)  # regressed maps, not logits
+    cached = dict(logits=out.heatmap_logits, landmarks=out.landmarks, visibility=out.visibility)
+    for name in SKELETON_LOSSES:
+        same = skeleton_loss(name, H256, x, cached).item()
+        other = skeleton_loss(name, H256, moved, cached).item()
+        assert other > same, (name, same, other)
+        if name != "gaussian": assert same == pytest.approx(0, abs=1e-6), name
