@@ -5,6 +5,7 @@
 # %% ../nbs/02_data.ipynb #b9e553db
 from __future__ import annotations
 
+import contextlib
 import json
 import hashlib
 import shutil
@@ -28,7 +29,7 @@ from .video import read_frames, video_info
 # %% auto #0
 __all__ = ['L_SHOULDER', 'R_SHOULDER', 'L_HIP', 'R_HIP', 'FORMAT_VERSION', 'crop_square', 'crop_to_frame', 'frame_to_crop',
            'CropSettings', 'skeleton_window', 'smooth_windows', 'crop_jitter', 'run_pose', 'Tracker', 'PreparedVideo',
-           'write_prepared', 'cache_key', 'prepare', 'prepare_summary', 'UnpairedDataset']
+           'write_prepared', 'cache_key', 'prepare', 'prepare_summary', 'UnpairedDataset', 'ensure_pose_cache']
 
 # %% ../nbs/02_data.ipynb #f452c37d
 def _int_box(box):
@@ -259,7 +260,7 @@ class PreparedVideo:
             if a is not None and len(a) != n:
                 raise SkeletonCycleGANError(f"{self.folder}/{name}.npy has {len(a)} rows but crops.npy has {n}: "
                                             f"the folder is inconsistent; {_rebuild_hint(self.folder)}.")
-        self._logits = {}
+        self._logits, self._per_backend = {}, {}
         self.reused = False  # set by prepare when it returned an existing cache
 
     def _load(self, name, optional=False):
@@ -280,6 +281,41 @@ class PreparedVideo:
                                             f"(it has: {', '.join(have) or 'none'}): {_rebuild_hint(self.folder)}.")
             self._logits[backend] = self._load(f"pose_{backend}_logits")
         return self._logits[backend]
+
+    @property
+    def primary_backend(self) -> str:
+        "The backend whose landmarks are `landmarks.npy`/`visibility.npy` (the one prepare tracked with; BlazePose)."
+        return self.meta.get("pose_backend") or "blazepose"
+
+    @property
+    def pose_backends(self) -> list[str]:
+        "The pose backends whose H(real) this folder caches (the primary one, and those `ensure_pose_cache` recorded)."
+        known = {self.primary_backend} | set(self.meta.get("pose_caches") or {})
+        return sorted(b for b in (p.name[5:-11] for p in self.folder.glob("pose_*_logits.npy")) if b in known)
+
+    def _backend_array(self, backend, what):
+        if backend == self.primary_backend: return getattr(self, what)
+        if (backend, what) not in self._per_backend:
+            if not (self.folder / f"pose_{backend}_{what}.npy").exists():
+                raise SkeletonCycleGANError(f"{self.folder} has no cached {what} for pose backend '{backend}' (it has: "
+                                            f"{', '.join(self.pose_backends) or 'none'}): run `ensure_pose_cache(prepared, H)` "
+                                            f"with that backend's H (training does it for `--pose {backend}`).")
+            self._per_backend[backend, what] = self._load(f"pose_{backend}_{what}")
+        return self._per_backend[backend, what]
+
+    def pose_landmarks(self, backend="blazepose"):
+        "H(real) landmarks (N, K, 2) in crop px of pose backend `backend` (the primary one: `landmarks`)."
+        return self._backend_array(backend, "landmarks")
+
+    def pose_visibility(self, backend="blazepose"):
+        "H(real) visibility (N, K) of pose backend `backend` (the primary one: `visibility`)."
+        return self._backend_array(backend, "visibility")
+
+    def pose_flip_index(self, backend="blazepose"):
+        "The left/right channel swap of `backend`'s keypoints, as recorded when its cache was written (None if unknown)."
+        info = (self.meta.get("pose_caches") or {}).get(backend) or {}
+        if info.get("flip_index") is not None: return info["flip_index"]
+        return self.meta.get("flip_index") if backend == self.primary_backend else None
 
     def __len__(self): return len(self.crops)
     # pickled by folder (DataLoader workers under 'spawn'): never copy the memory-mapped arrays
@@ -317,6 +353,9 @@ def _write_dataset(folder, arrays: dict, meta: dict) -> PreparedVideo:
             mm.flush(); del mm
     for name in _OPTIONAL:  # stale optional files from an earlier build
         if name not in arrays: (folder / f"{name}.npy").unlink(missing_ok=True)
+    for kind in ("logits", "landmarks", "visibility"):   # other backends' caches of the earlier crops
+        for p in folder.glob(f"pose_*_{kind}.npy"):
+            if p.stem not in arrays: p.unlink()
     save_json(meta, folder / "meta.json")
     return PreparedVideo(folder)
 
@@ -563,13 +602,14 @@ class UnpairedDataset(torch.utils.data.Dataset):
         if self.load_size < self.size:
             raise SkeletonCycleGANError(f"load_size ({self.load_size}) must be at least size ({self.size}).")
         self.flip, self.seed, self.backend, self.epoch = flip, seed, backend, 0
-        for P in (self.A, self.B): P.heatmap_logits(backend)   # a clear error now if they are missing
-        fi = self.A.flip_index or self.B.flip_index
-        if fi is None:
-            from skeleton_cyclegan.pose import BLAZEPOSE_FLIP_INDEX as fi
+        for P in (self.A, self.B):   # a clear error now if they are missing
+            P.heatmap_logits(backend); P.pose_landmarks(backend); P.pose_visibility(backend)
+        fi = self.A.pose_flip_index(backend) or self.B.pose_flip_index(backend) or _default_flip_index(backend)
         self.flip_index = torch.as_tensor(fi)
-        if len(self.flip_index) != self.hA.shape[1]:
-            raise SkeletonCycleGANError(f"flip_index has {len(self.flip_index)} entries but the heatmaps have {self.hA.shape[1]} channels.")
+        if len(self.flip_index) != self.hA.shape[1] or self.hA.shape[1:] != self.hB.shape[1:]:
+            raise SkeletonCycleGANError(f"the '{backend}' caches do not fit together: flip_index has {len(self.flip_index)} "
+                                        f"entries, A's heatmaps are {tuple(self.hA.shape[1:])}, B's {tuple(self.hB.shape[1:])}; "
+                                        "make both with the same H (`ensure_pose_cache`).")
 
     @property
     def hA(self): return self.A.heatmap_logits(self.backend)
@@ -595,8 +635,8 @@ class UnpairedDataset(torch.utils.data.Dataset):
             gy = ((c + oy) * S / L) / S * 2 - 1
             grid = torch.stack(torch.meshgrid(gy, gx, indexing="ij")[::-1], -1)[None]
             h = tF.grid_sample(h[None], grid, mode="bilinear", padding_mode="border", align_corners=False)[0]
-        lm = torch.from_numpy(np.array(P.landmarks[i], np.float32)) * (L / S) - torch.tensor([ox, oy], dtype=torch.float32)
-        vis = torch.from_numpy(np.array(P.visibility[i], np.float32))
+        lm = torch.from_numpy(np.array(P.pose_landmarks(self.backend)[i], np.float32)) * (L / S) - torch.tensor([ox, oy], dtype=torch.float32)
+        vis = torch.from_numpy(np.array(P.pose_visibility(self.backend)[i], np.float32))
         if flip:
             img, h = img.flip(-1), h.flip(-1)[self.flip_index]
             lm = lm[self.flip_index]; lm[:, 0] = s - lm[:, 0]
@@ -610,3 +650,54 @@ class UnpairedDataset(torch.utils.data.Dataset):
         x, hx, lx, vx, fx = self._view(self.A, self.hA, ia, rng)
         y, hy, ly, vy, fy = self._view(self.B, self.hB, ib, rng)
         return dict(x=x, y=y, hx=hx, hy=hy, ia=ia, ib=ib, lx=lx, ly=ly, vx=vx, vy=vy, flip_x=fx, flip_y=fy)
+
+# %% ../nbs/02_data.ipynb #70407d94
+def _default_flip_index(backend):
+    if backend == "openpose":
+        from skeleton_cyclegan.openpose import COCO18_FLIP_INDEX
+        return list(COCO18_FLIP_INDEX)
+    from skeleton_cyclegan.pose import BLAZEPOSE_FLIP_INDEX
+    return list(BLAZEPOSE_FLIP_INDEX)
+
+def ensure_pose_cache(prepared, H, batch=8, progress=True, chunk=64) -> PreparedVideo:
+    """Make sure the prepared dataset caches H(real) of `H`'s backend (`pose_<name>_logits.npy`, and for a backend
+    other than the primary one `pose_<name>_landmarks.npy`/`_visibility.npy`): H runs once over the crops, the files
+    are written atomically and the backend is recorded in meta.json. Returns the (refreshed) `PreparedVideo`."""
+    pv = prepared if isinstance(prepared, PreparedVideo) else PreparedVideo(prepared)
+    backend = _backend(H)
+    want = dict(model=str(getattr(H, "name", backend)), input_size=getattr(H, "input_size", None))
+    primary = backend == pv.primary_backend
+    names = dict(heatmap_logits=f"pose_{backend}_logits")
+    if not primary: names.update(landmarks=f"pose_{backend}_landmarks", visibility=f"pose_{backend}_visibility")
+    have = (pv.meta.get("pose_caches") or {}).get(backend)
+    if all((pv.folder / f"{n}.npy").exists() for n in names.values()):
+        if have is None and primary: return pv            # prepare's own cache
+        if have is not None and all(have.get(k) == v for k, v in want.items()): return pv
+        if have is not None: _say(f"{pv.folder}: the '{backend}' cache was made by {have.get('model')} at "
+                                  f"{have.get('input_size')} px; recomputing it for {want['model']} at {want['input_size']} px.", progress)
+    n = len(pv)
+    with contextlib.ExitStack() as stack:
+        tmps = {k: stack.enter_context(atomic_path(pv.folder / f"{name}.npy")) for k, name in names.items()}
+        mms = None
+        for i in tqdm(range(0, n, chunk), desc=f"caching H(real) ({backend}) in {pv.folder.name}", unit="chunk", disable=not progress):
+            o = run_pose(H, np.asarray(pv.crops[i:i + chunk]), batch)
+            o["landmarks"], o["visibility"] = o["landmarks"].astype(np.float32), o["visibility"].astype(np.float32)
+            if mms is None:
+                mms = {k: np.lib.format.open_memmap(tmps[k], mode="w+", dtype=o[k].dtype, shape=(n,) + o[k].shape[1:]) for k in names}
+            for k in names: mms[k][i:i + len(o[k])] = o[k]
+        K, hs = mms["heatmap_logits"].shape[1], mms["heatmap_logits"].shape[-1]
+        for m in mms.values(): m.flush()
+        del mms, m
+        fi = getattr(H, "flip_index", None)
+        fi = _default_flip_index(backend) if fi is None else [int(j) for j in fi]
+        if len(fi) != K:
+            raise SkeletonCycleGANError(f"{want['model']}'s flip_index has {len(fi)} entries but it gives {K} heatmaps.")
+    meta = load_json(pv.folder / "meta.json")
+    meta.setdefault("pose_caches", {})[backend] = dict(**want, num_keypoints=int(K), heatmap_size=int(hs), flip_index=fi,
+                                                      created=datetime.now(timezone.utc).isoformat(timespec="seconds"))
+    meta["pose_backends"] = sorted(set(meta.get("pose_backends", [])) | {backend})
+    save_json(meta, pv.folder / "meta.json")
+    pv.meta = meta                                   # refresh in place: holders of this object see the new cache
+    pv._logits.pop(backend, None)
+    for k in [k for k in pv._per_backend if k[0] == backend]: del pv._per_backend[k]
+    return pv

@@ -30,10 +30,10 @@ from .networks import ResnetGenerator, cyclegan_networks, default_n_blocks
 from .losses import SKELETON_LOSSES, LambdaSkel, cached_from_batch, generator_loss, lsgan_d_loss
 
 # %% auto #0
-__all__ = ['CHECKPOINT_FORMAT', 'GENERATORS_FORMAT', 'LOSS_TERMS', 'TrainConfig', 'add_config_args', 'config_from_args',
-           'ImagePool', 'lr_factor', 'rng_state', 'set_rng_state', 'save_checkpoint', 'load_checkpoint',
-           'GeneratorStep', 'DiscriminatorStep', 'Callback', 'StopAfter', 'NonFiniteLossError', 'init_distributed',
-           'Trainer', 'plot_losses', 'load_generators', 'train']
+__all__ = ['POSE_BACKENDS', 'CHECKPOINT_FORMAT', 'GENERATORS_FORMAT', 'LOSS_TERMS', 'TrainConfig', 'add_config_args',
+           'config_from_args', 'ImagePool', 'lr_factor', 'rng_state', 'set_rng_state', 'save_checkpoint',
+           'load_checkpoint', 'GeneratorStep', 'DiscriminatorStep', 'Callback', 'StopAfter', 'NonFiniteLossError',
+           'init_distributed', 'Trainer', 'plot_losses', 'load_generators', 'train']
 
 # %% ../nbs/06_train.ipynb #02c822c4
 def _f(default, help):
@@ -67,7 +67,7 @@ class TrainConfig:
     lambda_skel: float | None = _f(None, "weight of the skeleton loss (None or 'auto': balanced automatically; 0: plain CycleGAN)")
     skel_ratio: float = _f(0.5, "automatic λ_skel: target of λ_skel·L_skel relative to the other G terms")
     skel_loss: str = _f("paper", "skeleton loss form: paper, logits, coords or gaussian")
-    pose_backend: str = _f("blazepose", "pose network H whose cached outputs the dataset holds")
+    pose_backend: str = _f("blazepose", "pose network H: blazepose or openpose (CLI: --pose); its H(real) is cached once per dataset")
     cache_h_real: bool = _f(True, "take H(real) from the dataset's cache (off: recompute H on real frames every step; for benchmarks)")
     # speed
     device: str | None = _f(None, "cuda, cpu, cuda:1 ... (None: CUDA when available)")
@@ -127,6 +127,9 @@ def _parse_optional(kind):
     parse.__name__ = kind.__name__
     return parse
 
+POSE_BACKENDS = ("blazepose", "openpose")
+_FLAG_ALIASES = {"pose_backend": ["--pose"]}   # the documented short names of some flags
+
 def add_config_args(parser, cls=TrainConfig):
     "Add one `--flag` per field of `cls` to an argparse parser (defaults suppressed: only given flags are set)."
     import argparse
@@ -141,7 +144,8 @@ def add_config_args(parser, cls=TrainConfig):
         args = typing.get_args(tp)
         kind = next(a for a in args if a is not type(None)) if args else tp
         parse = _parse_optional(kind) if type(None) in args else kind
-        g.add_argument(flag, dest=f.name, type=parse, default=argparse.SUPPRESS, metavar=kind.__name__.upper(), help=help)
+        extra = dict(choices=POSE_BACKENDS, metavar="|".join(POSE_BACKENDS)) if f.name == "pose_backend" else dict(metavar=kind.__name__.upper())
+        g.add_argument(*_FLAG_ALIASES.get(f.name, []), flag, dest=f.name, type=parse, default=argparse.SUPPRESS, help=help, **extra)
     return parser
 
 def config_from_args(args, base: TrainConfig | None = None) -> TrainConfig:
@@ -675,7 +679,7 @@ def _as_prepared(src, size, H):
 
 def train(a, b, out, cfg: TrainConfig | None = None, resume: bool = False, callbacks=(), H=None, progress=True) -> Trainer:
     "Train Skeleton-CycleGAN from A (videos or prepared folders) to B into the run folder `out`; returns the Trainer."
-    from skeleton_cyclegan.data import UnpairedDataset
+    from skeleton_cyclegan.data import UnpairedDataset, ensure_pose_cache, _backend
     for src in (a, b):
         if not Path(src).exists(): raise SkeletonCycleGANError(f"{src} does not exist: give a video file or a prepared dataset folder.")
     out = ensure_dir(out)
@@ -683,12 +687,19 @@ def train(a, b, out, cfg: TrainConfig | None = None, resume: bool = False, callb
     rank, world = init_distributed(cfg.device)
     dev = pick_device(cfg.device) if world == 1 or not torch.cuda.is_available() else torch.device("cuda", torch.cuda.current_device())
     if H is None and cfg.skeleton_on: H = _load_H(cfg.pose_backend, dev)
+    if H is not None and cfg.skeleton_on and _backend(H) != cfg.pose_backend:
+        raise SkeletonCycleGANError(f"the H given is {getattr(H, 'name', type(H).__name__)} but pose_backend is "
+                                    f"{cfg.pose_backend!r}: pass a matching H or set pose_backend='{_backend(H)}'.")
+    track_H = H if H is not None and _backend(H) == "blazepose" else None   # prepare tracks with BlazePose
     for turn in ((0, 1) if world > 1 else (0,)):              # rank 0 prepares the videos, the others then read its cache
         if (rank == 0) == (turn == 0):
-            A, B = _as_prepared(a, max(256, cfg.size), H), _as_prepared(b, max(256, cfg.size), H)
+            A, B = _as_prepared(a, max(256, cfg.size), track_H), _as_prepared(b, max(256, cfg.size), track_H)
+            if cfg.skeleton_on: A, B = (ensure_pose_cache(P, H, progress=progress) for P in (A, B))   # once, not in the loop
         if world > 1: dist.barrier()
     load = cfg.load_size or round(cfg.size * 286 / 256)
-    ds = UnpairedDataset(A, B, size=cfg.size, load_size=load, flip=cfg.flip, seed=cfg.seed, backend=cfg.pose_backend)
+    backend = cfg.pose_backend
+    if not cfg.skeleton_on and not all(backend in P.pose_backends for P in (A, B)): backend = A.primary_backend
+    ds = UnpairedDataset(A, B, size=cfg.size, load_size=load, flip=cfg.flip, seed=cfg.seed, backend=backend)
     tr = Trainer(cfg, ds, out, H=H, callbacks=callbacks, resume=resume, progress=progress)
     tr.fit()
     return tr

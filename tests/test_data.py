@@ -398,3 +398,90 @@ def test_datasets_pickle_by_folder(two_domains):
     assert len(blob) < 20_000
     back = pickle.loads(blob)
     assert torch.equal(back[4]["x"], ds[4]["x"]) and torch.equal(back[4]["hy"], ds[4]["hy"])
+
+
+# ---- a second pose backend: OpenPose's H(real) cache beside BlazePose's ------------------------------------------
+
+@pytest.fixture(scope="module")
+def openpose_domains(tmp_path_factory):
+    "Two tiny synthetic datasets (3 frames, 64²; BlazePose primary) with an OpenPose cache (input 128: 16×16 maps)."
+    from skeleton_cyclegan.data import ensure_pose_cache
+    from skeleton_cyclegan.synthetic import DOMAIN_A, DOMAIN_B, make_dataset
+    try:
+        from skeleton_cyclegan.openpose import openpose
+        from skeleton_cyclegan.pose import blazepose
+        Hb, Ho = blazepose(device="cpu"), openpose(device="cpu", input_size=128)
+    except SkeletonCycleGANError as e: pytest.skip(f"pose model files unavailable: {e}")
+    d = tmp_path_factory.mktemp("openpose")
+    A = make_dataset(DOMAIN_A, d / "A", n_frames=3, size=64, seed=0, H=Hb, progress=False)
+    B = make_dataset(DOMAIN_B, d / "B", n_frames=3, size=64, seed=1, H=Hb, progress=False)
+    return Ho, ensure_pose_cache(A, Ho, progress=False), ensure_pose_cache(B.folder, Ho, progress=False)
+
+
+class _Boom(nn.Module):
+    "An H that must not run (or fails half-way): tells whether ensure_pose_cache reuses or recomputes."
+    name = "openpose"
+    def __init__(self, input_size): super().__init__(); self.input_size = input_size
+    def forward(self, x): raise RuntimeError("H ran")
+
+
+def test_openpose_cache_files_meta_and_reuse(openpose_domains):
+    from skeleton_cyclegan.data import FORMAT_VERSION, ensure_pose_cache, run_pose
+    from skeleton_cyclegan.openpose import COCO18_FLIP_INDEX
+    Ho, A, B = openpose_domains
+    f = A.folder
+    for name, shape, dtype in (("logits", (3, 18, 16, 16), np.float16), ("landmarks", (3, 18, 2), np.float32),
+                               ("visibility", (3, 18), np.float32)):
+        a = np.load(f / f"pose_openpose_{name}.npy")
+        assert a.shape == shape and a.dtype == dtype, name
+    # BlazePose keeps its files and the format stays readable by older code
+    assert np.load(f / "landmarks.npy").shape == (3, 33, 2) and (f / "pose_blazepose_logits.npy").exists()
+    m = json.loads((f / "meta.json").read_text())
+    assert m["format_version"] == FORMAT_VERSION == 1 and m["pose_backend"] == "blazepose"
+    assert m["pose_backends"] == ["blazepose", "openpose"] and m["flip_index"] == BLAZEPOSE_FLIP_INDEX
+    info = m["pose_caches"]["openpose"]
+    assert (info["input_size"], info["num_keypoints"], info["heatmap_size"], info["flip_index"]) == (128, 18, 16, COCO18_FLIP_INDEX)
+    assert A.pose_backends == ["blazepose", "openpose"] and A.pose_flip_index("openpose") == COCO18_FLIP_INDEX
+    # the cache is H(real) itself
+    o = run_pose(Ho, np.asarray(A.crops))
+    np.testing.assert_array_equal(np.asarray(A.heatmap_logits("openpose")), o["heatmap_logits"])
+    np.testing.assert_allclose(np.asarray(A.pose_landmarks("openpose")), o["landmarks"], atol=1e-4)
+    # the same H again: reused, H does not run
+    ensure_pose_cache(f, _Boom(128), progress=False)
+    # another input size: recomputed; a failure half-way leaves the old cache whole and no temporary files
+    before = {p.name: p.stat().st_mtime_ns for p in f.iterdir()}
+    with pytest.raises(RuntimeError, match="H ran"): ensure_pose_cache(f, _Boom(96), progress=False)
+    assert {p.name: p.stat().st_mtime_ns for p in f.iterdir()} == before
+    assert PreparedVideo(f).meta["pose_caches"]["openpose"]["input_size"] == 128
+    with pytest.raises(SkeletonCycleGANError, match="ensure_pose_cache"): PreparedVideo(f).pose_landmarks("other")
+
+def test_rewriting_a_folder_drops_other_backends_caches(openpose_domains, tmp_path):
+    "A rebuilt folder has new crops: another backend's cache of the old ones must not survive it."
+    import shutil
+    _, A, _ = openpose_domains
+    f = shutil.copytree(A.folder, tmp_path / "copy")
+    P = PreparedVideo(f)
+    write_prepared(f, np.asarray(P.crops), np.asarray(P.landmarks), np.asarray(P.visibility), np.asarray(P.boxes), {},
+                   heatmap_logits=np.asarray(P.heatmap_logits()), progress=False, backend="blazepose")
+    assert not list(f.glob("pose_openpose_*")) and PreparedVideo(f).pose_backends == ["blazepose"]
+    with pytest.raises(SkeletonCycleGANError, match="openpose"): UnpairedDataset(f, f, backend="openpose")
+
+
+def test_openpose_flipped_heatmaps_match_H(openpose_domains):
+    "The dataset's flipped OpenPose heatmaps (COCO-18 left/right swap) equal OpenPose run on the flipped image."
+    Ho, A, B = openpose_domains
+    ds = UnpairedDataset(A, B, size=64, load_size=64, backend="openpose", seed=0)
+    it0 = ds[0]
+    assert it0["hx"].shape == (18, 16, 16) and it0["lx"].shape == (18, 2) and it0["vx"].shape == (18,)
+    errs, unswapped = [], []
+    for i in range(len(ds)):
+        it = ds[i]
+        if not it["flip_x"]: continue
+        o = Ho(it["x"][None])
+        strong = it["hx"].flatten(1).amax(1) > 0.3
+        assert strong.sum() >= 8, i
+        errs.append((_peaks(it["hx"]) - _peaks(o.heatmap_logits[0])).norm(dim=1)[strong].median())
+        unswapped.append((_peaks(it["hx"][ds.flip_index]) - _peaks(o.heatmap_logits[0])).norm(dim=1)[strong].median())
+        assert (it["lx"] - o.landmarks[0])[strong].norm(dim=1).median() <= 2.0, i
+    assert errs, "no flipped item"
+    assert max(errs) <= 0.5 and np.mean(unswapped) >= np.mean(errs) + 0.75, (errs, unswapped)

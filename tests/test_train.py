@@ -299,3 +299,33 @@ def test_resume_with_other_network_settings_is_a_clear_error(tmp_path, prepared)
     T.Trainer(tiny(lambda_skel=0.0), _ds(prepared), tmp_path, progress=False).save()
     with pytest.raises(SkeletonCycleGANError, match="does not fit"):
         T.Trainer(tiny(lambda_skel=0.0, ngf=16), _ds(prepared), tmp_path, resume=True, progress=False)
+
+
+# ---- the second pose backend: OpenPose as H
+
+def test_train_through_openpose_caches_H_real_once(tmp_path, prepared):
+    "train() with pose_backend='openpose' caches OpenPose's H(real) on both datasets first, then trains through it."
+    import argparse, shutil
+    try:
+        from skeleton_cyclegan.openpose import openpose
+        Ho = openpose(device="cpu", input_size=128)
+    except SkeletonCycleGANError as e: pytest.skip(f"OpenPose model file not available here: {e}")
+    assert T.config_from_args(T.add_config_args(argparse.ArgumentParser()).parse_args(["--pose", "openpose"])).pose_backend == "openpose"
+    with pytest.raises(SystemExit): T.add_config_args(argparse.ArgumentParser()).parse_args(["--pose", "nope"])
+    A, B = (shutil.copytree(p, tmp_path / p.name) for p in prepared)
+    cfg = tiny(max_iters=3, pose_backend="openpose", device="cpu")
+    tr = T.train(A, B, tmp_path / "run", cfg, H=Ho, progress=False)
+    for P in (A, B):
+        assert (P / "pose_openpose_logits.npy").exists() and (P / "pose_openpose_landmarks.npy").exists()
+        assert json.loads((P / "meta.json").read_text())["pose_caches"]["openpose"]["heatmap_size"] == 16
+    assert tr.dataset.backend == "openpose" and tr.dataset[0]["hx"].shape == (18, 16, 16)
+    log = _log(tmp_path / "run")
+    assert [r["iteration"] for r in log] == [1, 2, 3]
+    for r in log:
+        assert np.isfinite([r["skel_G"], r["skel_F"], r["skel_weighted"]]).all() and r["skel_G"] > 0, r
+    # the cache is made once: a second run reuses it (the files stay as they were)
+    stamp = (A / "pose_openpose_logits.npy").stat().st_mtime_ns
+    T.train(A, B, tmp_path / "run2", tiny(max_iters=1, pose_backend="openpose", device="cpu"), H=Ho, progress=False)
+    assert (A / "pose_openpose_logits.npy").stat().st_mtime_ns == stamp
+    with pytest.raises(SkeletonCycleGANError, match="pose_backend"):
+        T.train(A, B, tmp_path / "run3", tiny(max_iters=1, device="cpu"), H=Ho, progress=False)
