@@ -92,9 +92,10 @@ def shared_data_dir() -> Path | None:
     return None
 
 def pick_device(device=None) -> torch.device:
-    "`device` if given, else CUDA when available, else CPU."
-    if device is not None: return torch.device(device)
-    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    "`device` if given, else CUDA when available, else CPU. CUDA devices always carry an index (`cuda:0`): some torch calls refuse a bare 'cuda'."
+    dev = torch.device(device) if device is not None else torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if dev.type == "cuda" and dev.index is None: dev = torch.device("cuda", torch.cuda.current_device())
+    return dev
 
 def machine_description() -> str:
     "One line saying what the numbers were measured on."

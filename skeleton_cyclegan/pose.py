@@ -628,7 +628,7 @@ def weighted_nms(boxes, scores, extra, iou_threshold=0.3):
     "MediaPipe's weighted NMS: each kept detection is the score-weighted mean of those overlapping it (IoU > threshold)."
     order = torch.argsort(scores, descending=True)
     boxes, scores, extra = boxes[order], scores[order], extra[order]
-    alive = torch.ones(len(scores), dtype=torch.bool)
+    alive = torch.ones(len(scores), dtype=torch.bool, device=scores.device)
     keep = []
     area = (boxes[:, 2] - boxes[:, 0]).clamp(min=0) * (boxes[:, 3] - boxes[:, 1]).clamp(min=0)
     for i in range(len(scores)):
