@@ -44,6 +44,39 @@ def _video_info(args):
     from skeleton_cyclegan.video import video_info
     for k, v in video_info(args.video)._asdict().items(): print(f"{k}: {v}")
 
+# %% ../nbs/10_cli.ipynb #a0aa87ac
+def _prepare_args(p):
+    p.add_argument("video", help="the video to prepare (one person, whole body in view)")
+    p.add_argument("--out", required=True, help="the dataset folder to write (reused when nothing changed, resumed when interrupted)")
+    p.add_argument("--fps", type=float, default=None, help="sample frames at this rate (default: every frame)")
+    p.add_argument("--max-frames", type=int, default=None, help="at most this many frames, spread evenly over the video")
+    p.add_argument("--size", type=int, default=256, help="crop side in pixels (default 256; 128 or 64 for quick runs)")
+
+@command("prepare", "follow the person in a video and write the training crops, landmarks and cached H heatmaps")(_prepare_args)
+def _prepare(args):
+    from skeleton_cyclegan.data import prepare, prepare_summary
+    pv = prepare(args.video, args.out, fps=args.fps, max_frames=args.max_frames, size=args.size)
+    print(prepare_summary(pv))
+
+# %% ../nbs/10_cli.ipynb #f731f6ef
+def _train_args(p):
+    p.add_argument("--a", required=True, metavar="A", help="domain A: a video, or a dataset folder written by `prepare`")
+    p.add_argument("--b", required=True, metavar="B", help="domain B: a video, or a prepared dataset folder")
+    p.add_argument("--out", required=True, metavar="RUN", help="the run folder: config.json, checkpoint.pt, generators.pt, losses, samples")
+    p.add_argument("--resume", action="store_true",
+                   help="continue the run in RUN from its checkpoint, with its config.json changed only by the flags given")
+    from skeleton_cyclegan.train import add_config_args
+    add_config_args(p)   # one flag per TrainConfig field, with the paper's defaults
+
+@command("train", "train Skeleton-CycleGAN: G turns A's frames into B's person, F the reverse (multi-GPU: torchrun --nproc_per_node N $(which skeleton-cyclegan) train ...)")(_train_args)
+def _train(args):
+    from pathlib import Path
+    from skeleton_cyclegan.train import TrainConfig, config_from_args, train
+    saved = Path(args.out) / "config.json"
+    base = TrainConfig.load(saved) if args.resume and saved.exists() else None
+    tr = train(args.a, args.b, args.out, config_from_args(args, base), resume=args.resume)
+    if tr.is_main: print(f"trained to iteration {tr.iteration} of {tr.total_iters}: {tr.out}")
+
 # %% ../nbs/10_cli.ipynb #9fb22d23
 def build_parser() -> argparse.ArgumentParser:
     "The argument parser with every registered subcommand."
@@ -70,3 +103,87 @@ def main(argv=None) -> int:
         print(f"skeleton-cyclegan {args.command}: interrupted", file=sys.stderr)
         return 130
     return 0
+
+# %% ../nbs/10_cli.ipynb #a5643b85
+def _translate_args(p):
+    p.add_argument("run", help="run folder written by `skeleton-cyclegan train` (or its generators.pt)")
+    p.add_argument("source", help="a video (tracked and cropped with the data component, cached) or a prepared dataset folder")
+    p.add_argument("out", help="the output .mp4")
+    p.add_argument("--direction", choices=["AtoB", "BtoA"], default="AtoB", help="G: A→B (default) or F: B→A")
+    p.add_argument("--output", choices=["panel", "paste", "crops"], default="panel",
+                   help="panel: source | generated | source skeleton on generated (default); paste: back into the frame; crops: generated crops only")
+    p.add_argument("--smooth", type=float, default=0.0, help="temporal post-filter strength in [0, 1): 0 off (default), 0.6 lowers jitter")
+    p.add_argument("--batch", type=int, default=8, help="frames per generator call (default 8)")
+    p.add_argument("--max-frames", type=int, default=None, help="translate only the first N frames")
+    p.add_argument("--device", default=None, help="cuda, cpu, ... (default: CUDA when available; bf16 on CUDA)")
+
+@command("translate", "translate every frame of a video with a trained run (panel, pasted back, or crops; mp4 with the source's audio)")(_translate_args)
+def _translate(args):
+    from skeleton_cyclegan.translate import translate
+    p = translate(args.run, args.source, args.out, direction=args.direction, output=args.output, batch=args.batch,
+                  device=args.device, smooth=args.smooth, max_frames=args.max_frames)
+    print(f"wrote {p}")
+
+def _evaluate_args(p):
+    p.add_argument("run", help="run folder written by `skeleton-cyclegan train`")
+    p.add_argument("a", help="domain A: the video or prepared folder whose frames G translates and is judged on")
+    p.add_argument("--b", default=None, help="domain B (video or prepared folder): adds the domain classifier (share of G(A) called B)")
+    p.add_argument("--out", default=None, help="write the metrics JSON here")
+    p.add_argument("--max-frames", type=int, default=64, help="consecutive frames of A to judge (default 64)")
+    p.add_argument("--smooth", type=float, default=0.6, help="strength of the temporal post-filter measured against the raw output (default 0.6)")
+    p.add_argument("--fid", action="store_true", help="also FID/KID (needs torchmetrics with torch-fidelity and Inception weights)")
+    p.add_argument("--device", default=None)
+
+@command("evaluate", "measure a run: pose kept (BlazePose heavy and ground truth), PCK, jitter, domain classifier; table + JSON")(_evaluate_args)
+def _evaluate(args):
+    from skeleton_cyclegan.evaluate import evaluate
+    evaluate(args.run, args.a, args.b, out=args.out, max_frames=args.max_frames, smooth=args.smooth, device=args.device, fid=args.fid)
+    if args.out: print(f"wrote {args.out}")
+
+def _lambdas(s):
+    "'0,auto,1,10' → {'plain CycleGAN': 0.0, 'skeleton auto': None, ...}"
+    out = {}
+    for v in s.split(","):
+        v = v.strip().lower()
+        if v in ("auto", "none"): out["skeleton auto"] = None
+        else:
+            try: x = float(v)
+            except ValueError: raise SkeletonCycleGANError(f"--lambdas: {v!r} is neither a number nor 'auto'.") from None
+            out["plain CycleGAN" if x == 0 else f"skeleton λ={x:g}"] = x
+    return out
+
+def _compare_args(p):
+    from skeleton_cyclegan.evaluate import DEMO_DEFAULTS
+    p.add_argument("--a", default=None, help="domain A video or prepared folder (default: the synthetic dancer A)")
+    p.add_argument("--b", default=None, help="domain B video or prepared folder (default: the synthetic dancer B)")
+    p.add_argument("--out", default="compare_out", help="output folder (default compare_out)")
+    p.add_argument("--lambdas", default="0,auto,1,10", help="λ_skel settings, comma-separated; 0 is plain CycleGAN (default 0,auto,1,10)")
+    p.add_argument("--iters", type=int, default=DEMO_DEFAULTS["iters"], help=f"iterations per run (default {DEMO_DEFAULTS['iters']})")
+    p.add_argument("--size", type=int, default=DEMO_DEFAULTS["size"], help=f"image size (default {DEMO_DEFAULTS['size']})")
+    p.add_argument("--frames", type=int, default=DEMO_DEFAULTS["frames"], help="synthetic training frames per domain")
+    p.add_argument("--eval-frames", type=int, default=DEMO_DEFAULTS["eval_frames"], help="frames judged per run")
+    p.add_argument("--device", default=None)
+
+@command("compare", "plain CycleGAN vs Skeleton-CycleGAN (auto and fixed λ_skel) on the same data and budget: table + figure")(_compare_args)
+def _compare(args):
+    from skeleton_cyclegan.evaluate import compare, small_config
+    compare(args.a, args.b, args.out, settings=_lambdas(args.lambdas), cfg=small_config(args.size, args.iters),
+            frames=args.frames, max_frames=args.eval_frames, device=args.device)
+
+def _demo_args(p):
+    from skeleton_cyclegan.evaluate import DEMO_DEFAULTS as D
+    p.add_argument("--out", default="demo_out", help="output folder (default demo_out)")
+    p.add_argument("--a", default=None, help="your video of person A (default: the synthetic dancers)")
+    p.add_argument("--b", default=None, help="your video of person B")
+    p.add_argument("--iters", type=int, default=D["iters"], help=f"training iterations per run (default {D['iters']})")
+    p.add_argument("--size", type=int, default=D["size"], help=f"image size (default {D['size']})")
+    p.add_argument("--frames", type=int, default=D["frames"], help=f"synthetic frames per domain (default {D['frames']})")
+    p.add_argument("--eval-frames", type=int, default=D["eval_frames"], help=f"frames translated and judged (default {D['eval_frames']})")
+    p.add_argument("--no-baseline", dest="baseline", action="store_false", help="skip the plain CycleGAN run (faster; no comparison)")
+    p.add_argument("--device", default=None, help="cuda, cpu, ... (default: CUDA when available)")
+
+@command("demo", "the whole method in minutes: synthetic dancers (or --a/--b), train, translate, judge; writes demo_out/")(_demo_args)
+def _demo(args):
+    from skeleton_cyclegan.evaluate import demo
+    demo(args.out, args.a, args.b, iters=args.iters, size=args.size, frames=args.frames, eval_frames=args.eval_frames,
+         baseline=args.baseline, device=args.device)

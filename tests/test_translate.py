@@ -1,0 +1,128 @@
+"translate: pasting, panels, the temporal filter, and whole videos through a (random) generator."
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from skeleton_cyclegan.core import SkeletonCycleGANError, ensure_dir
+from skeleton_cyclegan.data import write_prepared
+from skeleton_cyclegan.networks import ResnetGenerator
+from skeleton_cyclegan.translate import TemporalFilter, generate, panel, paste_back, translate
+from skeleton_cyclegan.video import read_frames, video_info, write_video
+
+
+def fake_run(folder, size=32):
+    "A run folder holding random G and F in the generators-only format training exports."
+    from skeleton_cyclegan.train import GENERATORS_FORMAT, save_checkpoint
+    torch.manual_seed(0)
+    g, f = ResnetGenerator(ngf=4, n_blocks=1), ResnetGenerator(ngf=4, n_blocks=1)
+    st = {"format": GENERATORS_FORMAT, "package_version": "test", "iteration": 0,
+          "config": {"size": size, "ngf": 4, "n_blocks": 1}, "G": g.state_dict(), "F": f.state_dict()}
+    save_checkpoint(st, ensure_dir(folder) / "generators.pt")
+    return Path(folder)
+
+
+def moving_square_frames(n=10, h=72, w=96):
+    frames = np.full((n, h, w, 3), 40, np.uint8)
+    for i in range(n): frames[i, 20:50, 10 + 4 * i:40 + 4 * i] = (200, 180, 60)
+    return frames
+
+
+@pytest.fixture(scope="module")
+def clip(tmp_path_factory, ffmpeg):
+    "A 10-frame source video with audio and its prepared folder (crop windows placed by hand)."
+    tmp = tmp_path_factory.mktemp("clip")
+    frames = moving_square_frames()
+    silent = write_video(list(frames), tmp / "silent.mp4", fps=10, progress=False)
+    ffmpeg("-i", silent, "-f", "lavfi", "-i", "sine=frequency=440:duration=1", "-c:v", "copy", "-c:a", "aac",
+           "-shortest", tmp / "src.mp4")
+    src = tmp / "src.mp4"
+    decoded = [(t, f) for t, f in read_frames(src)]
+    keep = [i for i in range(len(decoded)) if i != 3]              # frame 3: the person was "lost"
+    boxes = np.array([[25 + 4 * i, 35, 40] for i in keep], np.float32)
+    from skeleton_cyclegan.data import crop_square
+    crops = np.stack([crop_square(decoded[i][1], b, 48)[0] for i, b in zip(keep, boxes)])
+    meta = dict(fps=10.0, frame_times=[round(decoded[i][0], 4) for i in keep], n_dropped=1,
+                source=dict(path=str(src.resolve())), settings=dict(fps=None, max_frames=None))
+    n = len(keep)
+    lm = np.tile(np.linspace(5, 40, 66, dtype=np.float32).reshape(1, 33, 2), (n, 1, 1))
+    pv = write_prepared(tmp / "prepared", crops, lm, np.ones((n, 33), np.float32), boxes, meta,
+                        heatmap_logits=np.zeros((n, 33, 64, 64), np.float16), progress=False)
+    return dict(tmp=tmp, src=src, pv=pv, n_src=len(decoded), keep=keep, run=fake_run(tmp / "run"))
+
+
+def test_paste_back_places_crop_and_clips_at_the_border():
+    bg = np.full((60, 80, 3), 10, np.uint8)
+    crop = np.full((16, 16, 3), 250, np.uint8)
+    out = paste_back(bg, crop, (40, 30, 32))
+    assert out[30, 40].tolist() == [250] * 3 and out[2, 2].tolist() == [10] * 3
+    assert out[14, 40, 0] < 250                       # the feathered border blends
+    edge = paste_back(bg, crop, (78, 58, 32))         # mostly outside the frame
+    assert edge.shape == bg.shape and edge[59, 79, 0] > 100
+    assert np.array_equal(paste_back(bg, crop, (500, 500, 32)), bg)
+    with pytest.raises(SkeletonCycleGANError, match="invalid crop window"):
+        paste_back(bg, crop, (np.nan, 1, 1))
+
+
+def test_panel_has_three_captioned_tiles_and_draws_the_skeleton():
+    src = np.zeros((64, 64, 3), np.uint8); gen = np.full((32, 32, 3), 128, np.uint8)
+    lm = np.tile([[32.0, 32.0]], (33, 1)); lm[11], lm[23] = [10, 10], [50, 50]   # one torso edge
+    p = panel(src, gen, lm, tile=80)
+    assert p.shape == (96, 240, 3)
+    third, second = p[16:, 160:], p[16:, 80:160]
+    assert np.abs(third.astype(int) - second.astype(int)).sum() > 0   # the skeleton is drawn over generated
+    assert panel(src, gen, None, tile=80).shape == (96, 160, 3)
+
+
+def test_temporal_filter_removes_flicker_on_a_still_source_and_passes_motion():
+    torch.manual_seed(0)
+    gen = (torch.randn(12, 3, 16, 16) * 0.3).clamp(-1, 1)
+    still = torch.zeros(12, 3, 16, 16)
+    y = TemporalFilter(0.6)(still, gen)
+    assert y.diff(dim=0).abs().mean() < 0.5 * gen.diff(dim=0).abs().mean()
+    moving = torch.linspace(-1, 1, 12)[:, None, None, None].expand(12, 3, 16, 16)
+    assert torch.allclose(TemporalFilter(0.6)(moving, gen), gen, atol=1e-3)
+    f = TemporalFilter(0.6); f(still[:6], gen[:6]); b = f(still[6:], gen[6:])      # state carries across batches
+    assert torch.allclose(b, y[6:], atol=1e-6)
+    with pytest.raises(SkeletonCycleGANError): TemporalFilter(1.0)
+
+
+def test_generate_streams_in_order_at_the_run_size():
+    g = ResnetGenerator(ngf=4, n_blocks=1)
+    crops = np.random.default_rng(0).integers(0, 255, (5, 48, 48, 3), dtype=np.uint8)
+    outs = list(generate(g, crops, 32, batch=2, progress=False))
+    one = list(generate(g, crops[3:4], 32, batch=1, progress=False))[0]
+    assert len(outs) == 5 and outs[0].shape == (32, 32, 3) and outs[0].dtype == np.uint8
+    assert np.abs(outs[3].astype(int) - one.astype(int)).max() <= 1
+
+
+def test_translate_panel_and_crops(clip):
+    n = len(clip["keep"])
+    p = translate(clip["run"], clip["pv"].folder, clip["tmp"] / "panel.mp4", output="panel", progress=False)
+    i = video_info(p)
+    assert (i.n_frames, i.width, i.height) == (n, 3 * 256, 256 + 16)
+    assert not i.has_audio           # a frame was dropped: the audio would no longer line up
+    c = translate(clip["run"], clip["pv"].folder, clip["tmp"] / "crops.mp4", output="crops", direction="BtoA",
+                  smooth=0.5, max_frames=4, progress=False)
+    assert (video_info(c).n_frames, video_info(c).width) == (4, 32)
+
+
+def test_translate_paste_keeps_every_source_frame_and_the_audio(clip):
+    p = translate(clip["run"], clip["pv"].folder, clip["tmp"] / "paste.mp4", output="paste", progress=False)
+    i = video_info(p)
+    assert (i.n_frames, i.width, i.height) == (clip["n_src"], 96, 72)
+    assert i.has_audio
+    out = [f for _, f in read_frames(p)]
+    src = [f for _, f in read_frames(clip["src"])]
+    diff = [np.abs(a.astype(int) - b.astype(int)).mean() for a, b in zip(out, src)]
+    assert diff[3] < 2 < min(diff[:3])   # the lost frame passes through; the others carry the generated crop
+
+
+def test_translate_errors(clip, tmp_path):
+    run, folder = clip["run"], clip["pv"].folder
+    with pytest.raises(SkeletonCycleGANError, match="mp4"): translate(run, folder, tmp_path / "x.avi", progress=False)
+    with pytest.raises(SkeletonCycleGANError, match="output"): translate(run, folder, tmp_path / "x.mp4", output="gif")
+    with pytest.raises(SkeletonCycleGANError, match="direction"): translate(run, folder, tmp_path / "x.mp4", direction="up")
+    with pytest.raises(SkeletonCycleGANError, match="does not exist"): translate(run, tmp_path / "nope.mp4", tmp_path / "x.mp4")
+    with pytest.raises(SkeletonCycleGANError, match="not a prepared dataset"): translate(run, tmp_path, tmp_path / "x.mp4")
