@@ -132,12 +132,16 @@ def _evaluate_args(p):
     p.add_argument("--max-frames", type=int, default=64, help="consecutive frames of A to judge (default 64)")
     p.add_argument("--smooth", type=float, default=0.6, help="strength of the temporal post-filter measured against the raw output (default 0.6)")
     p.add_argument("--fid", action="store_true", help="also FID/KID (needs torchmetrics with torch-fidelity and Inception weights)")
+    p.add_argument("--judge", default="auto", choices=["auto", "blazepose-heavy", "openpose"],
+                   help="the pose network that judges: auto = blazepose-heavy (not the training H, whichever it was); "
+                        "openpose judges with the paper's network, its COCO-18 points mapped to BlazePose's 17 body points")
     p.add_argument("--device", default=None)
 
 @command("evaluate", "measure a run: pose kept (BlazePose heavy and ground truth), PCK, jitter, domain classifier; table + JSON")(_evaluate_args)
 def _evaluate(args):
     from skeleton_cyclegan.evaluate import evaluate
-    evaluate(args.run, args.a, args.b, out=args.out, max_frames=args.max_frames, smooth=args.smooth, device=args.device, fid=args.fid)
+    evaluate(args.run, args.a, args.b, out=args.out, max_frames=args.max_frames, smooth=args.smooth, device=args.device, fid=args.fid,
+             judge=args.judge)
     if args.out: print(f"wrote {args.out}")
 
 def _lambdas(s):
@@ -162,13 +166,19 @@ def _compare_args(p):
     p.add_argument("--size", type=int, default=DEMO_DEFAULTS["size"], help=f"image size (default {DEMO_DEFAULTS['size']})")
     p.add_argument("--frames", type=int, default=DEMO_DEFAULTS["frames"], help="synthetic training frames per domain")
     p.add_argument("--eval-frames", type=int, default=DEMO_DEFAULTS["eval_frames"], help="frames judged per run")
+    p.add_argument("--pose", default="blazepose", help="pose network(s) H the skeleton runs train through, comma-separated: "
+                   "blazepose, openpose or blazepose,openpose (each skeleton setting once per H; default blazepose)")
+    p.add_argument("--judge", default="auto", choices=["auto", "blazepose-heavy", "openpose"],
+                   help="the pose network that judges: auto = blazepose-heavy (not the training H, whichever it was); "
+                        "openpose judges with the paper's network, its COCO-18 points mapped to BlazePose's 17 body points")
     p.add_argument("--device", default=None)
 
 @command("compare", "plain CycleGAN vs Skeleton-CycleGAN (auto and fixed λ_skel) on the same data and budget: table + figure")(_compare_args)
 def _compare(args):
     from skeleton_cyclegan.evaluate import compare, small_config
     compare(args.a, args.b, args.out, settings=_lambdas(args.lambdas), cfg=small_config(args.size, args.iters),
-            frames=args.frames, max_frames=args.eval_frames, device=args.device)
+            frames=args.frames, max_frames=args.eval_frames, device=args.device, judge=args.judge,
+            poses=[p.strip().lower() for p in args.pose.split(",") if p.strip()])
 
 def _demo_args(p):
     from skeleton_cyclegan.evaluate import DEMO_DEFAULTS as D

@@ -26,10 +26,11 @@ from .translate import (TemporalFilter, as_prepared, draw_skeleton_on, generate,
                                          resize_crops, resize_image, translate)
 
 # %% auto #0
-__all__ = ['L_SHOULDER', 'R_SHOULDER', 'L_HIP', 'R_HIP', 'BODY17', 'ARMS', 'COLUMNS', 'DEMO_DEFAULTS', 'DEFAULT_SETTINGS',
-           'torso_size', 'pose_errors', 'pck', 'pose_metrics', 'temporal_jitter', 'Judge', 'judge', 'DomainClassifier',
-           'train_domain_classifier', 'fid_kid', 'Reference', 'reference', 'evaluate_run', 'format_table',
-           'save_metrics', 'evaluate', 'verdict', 'demo_data', 'small_config', 'compare', 'compare_figure', 'demo']
+__all__ = ['L_SHOULDER', 'R_SHOULDER', 'L_HIP', 'R_HIP', 'BODY17', 'ARMS', 'JUDGES', 'H_NAMES', 'COLUMNS', 'DEMO_DEFAULTS',
+           'DEFAULT_SETTINGS', 'torso_size', 'pose_errors', 'pck', 'pose_metrics', 'temporal_jitter', 'Judge', 'judge',
+           'training_signal', 'judge_warning', 'DomainClassifier', 'train_domain_classifier', 'fid_kid', 'Reference',
+           'reference', 'evaluate_run', 'format_table', 'save_metrics', 'evaluate', 'verdict', 'demo_data',
+           'small_config', 'compare', 'compare_figure', 'demo']
 
 # %% ../nbs/08_evaluate.ipynb #05afc11e
 L_SHOULDER, R_SHOULDER, L_HIP, R_HIP = 11, 12, 23, 24
@@ -75,30 +76,66 @@ class Judge:
         self.net, self.name, self.note = net, getattr(net, "name", "pose"), note
 
     @torch.inference_mode()
-    def __call__(self, crops, batch: int = 16, progress: bool = False, desc: str = "judging") -> np.ndarray:
-        "Keypoints (N, 33, 2) in unit crop coordinates of uint8 crops (N, S, S, 3)."
+    def __call__(self, crops, batch: int = 16, progress: bool = False, desc: str = "judging", found: bool = False):
+        """Keypoints (N, 33, 2) in unit crop coordinates of uint8 crops (N, S, S, 3), in BlazePose's layout (a COCO-18
+        judge fills the 17 `BODY17` points, NaN elsewhere). `found=True`: also (N, 33) bool, the points it found."""
         dev = next(self.net.parameters()).device
-        out = []
+        out, seen = [], []
         for i in tqdm(range(0, len(crops), batch), desc=desc, disable=not progress, unit="batch"):
             c = np.asarray(crops[i:i + batch])
             x = torch.from_numpy(np.ascontiguousarray(c)).permute(0, 3, 1, 2).float().div(127.5).sub(1).to(dev)
-            out.append((self.net(x).landmarks[:, :33].float() / c.shape[1]).cpu().numpy())
-        return np.concatenate(out) if out else np.zeros((0, 33, 2), np.float32)
+            o = self.net(x)
+            lm = o.landmarks.float() / c.shape[1]
+            pres = getattr(o, "presence", None)
+            pres = torch.ones(lm.shape[:2], device=lm.device) if pres is None else pres.float()
+            if lm.shape[1] == 18:   # OpenPose's COCO-18 → BlazePose-33 (NaN where BlazePose has no COCO point)
+                from skeleton_cyclegan.openpose import coco18_to_blazepose
+                lm = coco18_to_blazepose(lm)
+                pres = coco18_to_blazepose(pres[..., None], fill=0.0)[..., 0]
+            out.append(lm[:, :33].cpu().numpy()); seen.append((pres[:, :33] > 0.5).cpu().numpy())
+        kp = np.concatenate(out) if out else np.zeros((0, 33, 2), np.float32)
+        if not found: return kp
+        return kp, (np.concatenate(seen) if seen else np.zeros((0, 33), bool))
 
+JUDGES = ("auto", "blazepose-heavy", "openpose")
 _JUDGES = {}
 
-def judge(device=None) -> Judge:
-    "The pose judge: BlazePose heavy; H's full model with a warning note when heavy cannot be fetched."
-    from skeleton_cyclegan.pose import blazepose
+def judge(device=None, which: str = "auto") -> Judge:
+    """The pose judge: 'auto' or 'blazepose-heavy' = BlazePose heavy (H's full model with a warning note when heavy
+    cannot be fetched); 'openpose' = OpenPose, its COCO-18 points mapped to BlazePose's `BODY17`."""
+    which = str(which or "auto").lower()
+    if which not in JUDGES: raise SkeletonCycleGANError(f"unknown judge {which!r}: use one of {', '.join(JUDGES)}.")
     dev = pick_device(device)
-    if str(dev) not in _JUDGES:
-        try: _JUDGES[str(dev)] = Judge(blazepose("heavy", device=dev))
-        except SkeletonCycleGANError as e:
-            note = ("BlazePose heavy could not be fetched (" + str(e).split("\n")[0][:200] + "); the judge is H's own "
-                    "full model, so pose preservation is overestimated for runs trained with the skeleton loss.")
-            print(f"warning: {note}")
-            _JUDGES[str(dev)] = Judge(blazepose("full", device=dev), note)
-    return _JUDGES[str(dev)]
+    key = (str(dev), "openpose" if which == "openpose" else "blazepose-heavy")
+    if key not in _JUDGES:
+        if which == "openpose":
+            from skeleton_cyclegan.openpose import openpose
+            _JUDGES[key] = Judge(openpose(device=dev))
+        else:
+            from skeleton_cyclegan.pose import blazepose
+            try: _JUDGES[key] = Judge(blazepose("heavy", device=dev))
+            except SkeletonCycleGANError as e:
+                note = ("BlazePose heavy could not be fetched (" + str(e).split("\n")[0][:200] + "); the judge is H's own "
+                        "full model, so pose preservation is overestimated for runs trained with the skeleton loss.")
+                print(f"warning: {note}")
+                _JUDGES[key] = Judge(blazepose("full", device=dev), note)
+    return _JUDGES[key]
+
+H_NAMES = {"blazepose": "blazepose-full", "openpose": "openpose"}   # pose_backend → the name of the H it trains through
+
+def training_signal(cfg: dict) -> str:
+    "The pose network a run's skeleton loss went through (its H's name); 'none' for plain CycleGAN (λ_skel = 0)."
+    if "lambda_skel" not in cfg and "pose_backend" not in cfg: return "unknown"   # a bare generators file
+    lam = cfg.get("lambda_skel", None)
+    if lam is not None and float(lam) == 0: return "none"
+    backend = cfg.get("pose_backend", "blazepose")
+    return H_NAMES.get(backend, backend)
+
+def judge_warning(judge_name: str, trained_through: str) -> str:
+    "A warning when the judge is the network the run was trained through ('' otherwise)."
+    if judge_name != trained_through: return ""
+    return (f"the judge ({judge_name}) IS this run's training signal: a generator can learn to fool the network it was "
+            "trained through, so pose preservation is overestimated; judge with the other network (--judge).")
 
 # %% ../nbs/08_evaluate.ipynb #adddbd75
 class DomainClassifier(nn.Module):
@@ -177,23 +214,25 @@ class Reference:
     classifier_accuracy: float | None
     judge: Judge
     real_B: np.ndarray | None = None  # for FID/KID
+    source_found: float | None = None # share of the BODY17 points the judge found on the source
 
 def reference(A, B=None, size: int = 64, judge_net: Judge | None = None, max_frames: int | None = 64,
-              classifier_steps: int = 200, device=None, progress: bool = True) -> Reference:
-    "Source crops of `A` (first `max_frames`), judged; gt when present; a domain classifier when `B` is given."
+              classifier_steps: int = 200, device=None, progress: bool = True, judge_with: str = "auto") -> Reference:
+    """Source crops of `A` (first `max_frames`), judged (by `judge_net`, else by `judge(which=judge_with)`); gt when
+    present; a domain classifier when `B` is given."""
     A = A if isinstance(A, PreparedVideo) else as_prepared(A, progress=progress)
     n = len(A) if max_frames is None else min(len(A), int(max_frames))
     crops = np.asarray(A.crops[:n])
-    J = judge_net or judge(device)
+    J = judge_net or judge(device, judge_with)
     small = to_uint8(resize_crops(crops, size))   # judged at the size G sees and makes: the same resolution for both
-    src = J(small, progress=progress, desc="judging the source")
+    src, seen = J(small, progress=progress, desc="judging the source", found=True)
     gt = None if A.gt_keypoints is None else np.asarray(A.gt_keypoints[:n], np.float32) / A.size
     clf = acc = real_B = None
     if B is not None:
         B = B if isinstance(B, PreparedVideo) else as_prepared(B, progress=progress)
         clf, acc = train_domain_classifier(A.crops, B.crops, steps=classifier_steps, progress=progress)
         real_B = np.asarray(B.crops[:max(n, 64)])
-    return Reference(crops, size, src, gt, clf, acc, J, real_B)
+    return Reference(crops, size, src, gt, clf, acc, J, real_B, float(seen[:, BODY17].mean()) if len(seen) else None)
 
 def evaluate_run(run, ref: Reference, smooth: float = 0.6, batch: int = 8, device=None, fid: bool = False,
                  progress: bool = True) -> dict:
@@ -208,11 +247,14 @@ def evaluate_run(run, ref: Reference, smooth: float = 0.6, batch: int = 8, devic
     kp = J(gen, progress=progress, desc="judging G(A)")
     kpf = J(fil, progress=False)
     r = {"run": str(run), "frames": len(gen), "judge": J.name}
-    cfg_p = Path(run) / "config.json"
-    if cfg_p.exists():
-        cfg = load_json(cfg_p)
-        r.update(lambda_skel=cfg.get("lambda_skel", "auto"), iterations=cfg.get("max_iters"), skel_loss=cfg.get("skel_loss"))
-    if J.note: r["judge_note"] = J.note
+    cfg = {**c, **(load_json(Path(run) / "config.json") if (Path(run) / "config.json").exists() else {})}
+    if "lambda_skel" in cfg or "max_iters" in cfg:   # a full config (not a bare generators file)
+        r.update(lambda_skel=cfg.get("lambda_skel", "auto"), iterations=cfg.get("max_iters"), skel_loss=cfg.get("skel_loss"),
+                 pose_backend=cfg.get("pose_backend", "blazepose"))
+    r["trained_through"] = training_signal(cfg)
+    notes = [n for n in (J.note, judge_warning(J.name, r["trained_through"])) if n]
+    if notes: r["judge_note"] = " ".join(notes)
+    if ref.source_found is not None: r["source_found"] = ref.source_found
     r.update(pose_metrics(kp, ref.source_kp))
     if ref.gt_kp is not None:
         r.update(pose_metrics(kp, ref.gt_kp, "gt_"))
@@ -232,7 +274,8 @@ def evaluate_run(run, ref: Reference, smooth: float = 0.6, batch: int = 8, devic
     return r
 
 # %% ../nbs/08_evaluate.ipynb #2bff8de0
-COLUMNS = [("pck10", "PCK@0.1", "{:.3f}"), ("pck05", "PCK@0.05", "{:.3f}"), ("arms_pck10", "arms@0.1", "{:.3f}"),
+COLUMNS = [("trained_through", "trained via", "{}"), ("judge", "judge", "{}"),
+           ("pck10", "PCK@0.1", "{:.3f}"), ("pck05", "PCK@0.05", "{:.3f}"), ("arms_pck10", "arms@0.1", "{:.3f}"),
            ("mean_error", "err/torso", "{:.3f}"), ("gt_pck10", "gt PCK@0.1", "{:.3f}"),
            ("gt_arms_pck10", "gt arms@0.1", "{:.3f}"), ("jitter", "jitter", "{:.4f}"),
            ("jitter_filtered", "jitter filt", "{:.4f}"), ("called_B", "called B", "{:.2f}")]
@@ -241,8 +284,8 @@ def format_table(rows: dict, columns=COLUMNS) -> str:
     "A plain-text table: one row per named result, one column per metric present in any row."
     cols = [c for c in columns if any(c[0] in r for r in rows.values())]
     head = ["run"] + [h for _, h, _ in cols]
-    body = [[name] + [f.format(r[k]) if isinstance(r.get(k), (int, float)) and r.get(k) is not None else "–" for k, _, f in cols]
-            for name, r in rows.items()]
+    cell = lambda v, f: f.format(v) if isinstance(v, (int, float, str)) and not isinstance(v, bool) else "–"
+    body = [[name] + [cell(r.get(k), f) for k, _, f in cols] for name, r in rows.items()]
     w = [max(len(str(x)) for x in col) for col in zip(head, *body)]
     line = lambda cells: "  ".join(str(c).rjust(n) if i else str(c).ljust(n) for i, (c, n) in enumerate(zip(cells, w)))
     return "\n".join([line(head), line(["-" * n for n in w])] + [line(b) for b in body])
@@ -256,14 +299,17 @@ def save_metrics(rows: dict, path, **extra) -> Path:
 
 # %% ../nbs/08_evaluate.ipynb #9988261c
 def evaluate(run, a, b=None, out=None, max_frames: int | None = 64, smooth: float = 0.6, device=None,
-             fid: bool = False, progress: bool = True) -> dict:
-    "Measure one run on A (video or prepared folder; B for the domain classifier); print the table; write JSON to `out`."
+             fid: bool = False, progress: bool = True, judge: str = "auto") -> dict:
+    """Measure one run on A (video or prepared folder; B for the domain classifier) with the `judge` network ('auto' =
+    'blazepose-heavy', or 'openpose'); print the table; write JSON to `out`."""
     _, _, c = load_generators(run, device="cpu")
-    ref = reference(a, b, size=int(c["size"]), max_frames=max_frames, device=device, progress=progress)
+    ref = reference(a, b, size=int(c["size"]), max_frames=max_frames, device=device, progress=progress, judge_with=judge)
     r = evaluate_run(run, ref, smooth=smooth, device=device, fid=fid, progress=progress)
     print(format_table({Path(run).name: r}))
-    if r.get("judge_note"): print("note:", r["judge_note"])
-    if out is not None: save_metrics({Path(run).name: r}, out, machine=machine_description())
+    print(f"judged by {r['judge']}; trained through {r['trained_through']}")
+    if r.get("judge_note"): print("warning:", r["judge_note"])
+    if out is not None: save_metrics({Path(run).name: r}, out, machine=machine_description(), judge=r["judge"],
+                                     trained_through=r["trained_through"])
     return _public(r)
 
 # %% ../nbs/08_evaluate.ipynb #4fababa5
@@ -324,32 +370,58 @@ def _device(device=None) -> torch.device:
     if dev.type == "cuda" and dev.index is None: dev = torch.device("cuda", torch.cuda.current_device())
     return dev
 
+def _runs(settings: dict, poses) -> list:
+    "(name, λ_skel, pose backend) per run: each skeleton setting once per backend (suffixed when not just BlazePose); plain once."
+    poses = list(dict.fromkeys(poses or ["blazepose"]))
+    tag = poses != ["blazepose"]
+    out = []
+    for name, lam in settings.items():
+        if lam is not None and lam == 0: out.append((name, lam, poses[0]))
+        else: out += [(f"{name} [{p}]" if tag else name, lam, p) for p in poses]
+    return out
+
 def compare(a=None, b=None, out="compare_out", settings: dict | None = None, cfg: TrainConfig | None = None,
-            frames: int = 150, max_frames: int | None = 48, smooth: float = 0.6, device=None, progress: bool = True) -> dict:
-    """Train one run per λ_skel setting (name → value, None = automatic) with otherwise equal `cfg` on A and B (videos or
-    prepared folders; neither: the synthetic dancers), evaluate each with the same judge on A (on unseen motion of A's
-    dancer for synthetic data), print the table, write `compare.json` and `compare.png` into `out`."""
+            frames: int = 150, max_frames: int | None = 48, smooth: float = 0.6, device=None, progress: bool = True,
+            judge: str = "auto", poses=("blazepose",)) -> dict:
+    """Train one run per λ_skel setting (name → value, None = automatic) and pose network H in `poses` ('blazepose',
+    'openpose') with otherwise equal `cfg` on A and B (videos or prepared folders; neither: the synthetic dancers),
+    evaluate each with the same `judge` network on A (on unseen motion of A's dancer for synthetic data), print the
+    table, write `compare.json` and `compare.png` into `out`."""
+    for p in poses or ():
+        if p not in H_NAMES: raise SkeletonCycleGANError(f"unknown pose network {p!r}: use {' or '.join(H_NAMES)}.")
     out = ensure_dir(out)
     settings = dict(settings or DEFAULT_SETTINGS)
     dev = _device(device if device is not None else (cfg.device if cfg is not None else None))
     cfg = replace(cfg or small_config(), device=str(dev))
     from skeleton_cyclegan.pose import blazepose
-    H = blazepose(device=dev)   # the skeleton runs' H; it also caches H(real) of the synthetic data
+    Hs = {"blazepose": blazepose(device=dev)}   # BlazePose also caches H(real) of the synthetic data
     rows, t0 = {}, time.time()
-    A, B, test = demo_data(out / "data", a, b, frames, max_frames or 48, max(cfg.size, 16), cfg.seed, H, progress)
+    A, B, test = demo_data(out / "data", a, b, frames, max_frames or 48, max(cfg.size, 16), cfg.seed, Hs["blazepose"], progress)
     a, b = A.folder, B.folder
-    ref = reference(test, B, size=cfg.size, max_frames=max_frames, device=dev, progress=progress)
-    for k, (name, lam) in enumerate(settings.items()):
-        if progress: print(f"[{k + 1}/{len(settings)}] training {name} (λ_skel={'auto' if lam is None else lam}, {cfg.max_iters} iterations)", flush=True)
+    ref = reference(test, B, size=cfg.size, max_frames=max_frames, device=dev, progress=progress, judge_with=judge)
+    runs = _runs(settings, poses)
+    for k, (name, lam, pose) in enumerate(runs):
+        skel = lam is None or lam > 0
+        if progress: print(f"[{k + 1}/{len(runs)}] training {name} (λ_skel={'auto' if lam is None else lam}"
+                           f"{', through ' + pose if skel else ''}, {cfg.max_iters} iterations)", flush=True)
         run = out / "runs" / _slug(name)
         t = time.time()
-        train(a, b, run, replace(cfg, lambda_skel=lam), H=H if (lam is None or lam > 0) else None, progress=progress)
+        H = None
+        if skel:
+            if pose not in Hs:
+                from skeleton_cyclegan.train import _load_H
+                Hs[pose] = _load_H(pose, dev)
+            H = Hs[pose]
+        train(a, b, run, replace(cfg, lambda_skel=lam, pose_backend=pose), H=H, progress=progress)
         rows[name] = evaluate_run(run, ref, smooth=smooth, device=dev, progress=False)
         rows[name]["train_seconds"] = round(time.time() - t, 1)
-        save_metrics(rows, out / "compare.json", machine=machine_description(), config=asdict(cfg),
-                     seconds=round(time.time() - t0, 1), complete=k + 1 == len(settings))   # an interrupted comparison keeps its finished runs
+        save_metrics(rows, out / "compare.json", machine=machine_description(), config=asdict(cfg), judge=ref.judge.name,
+                     seconds=round(time.time() - t0, 1), complete=k + 1 == len(runs))   # an interrupted comparison keeps its finished runs
     print(format_table(rows))
-    if ref.judge.note: print("note:", ref.judge.note)
+    print(f"judged by {ref.judge.name} on every run"
+          + (f"; it found {ref.source_found:.0%} of the 17 body points on the source" if ref.source_found is not None else ""))
+    for name, r in rows.items():
+        if r.get("judge_note"): print(f"warning ({name}):", r["judge_note"])
     compare_figure(rows, ref, out / "compare.png")
     print(f"wrote {out / 'compare.json'} and {out / 'compare.png'}")
     return rows

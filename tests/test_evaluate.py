@@ -104,3 +104,66 @@ def test_evaluate_run_writes_every_metric(tmp_path):
     assert (tmp_path / "c.png").stat().st_size > 1000
     bad = Reference(crops, 16, src, None, None, None, J)
     with pytest.raises(SkeletonCycleGANError, match="trained at 32"): evaluate_run(run, bad, progress=False)
+
+
+def test_run_config_names_the_training_signal_and_warns_when_it_judges():
+    from skeleton_cyclegan.evaluate import judge_warning, training_signal, judge
+    assert training_signal({"lambda_skel": None, "pose_backend": "openpose"}) == "openpose"
+    assert training_signal({"lambda_skel": 1.0, "pose_backend": "blazepose"}) == "blazepose-full"
+    assert training_signal({"lambda_skel": 0.0, "pose_backend": "openpose"}) == "none"
+    assert "IS this run's training signal" in judge_warning("openpose", "openpose")
+    assert judge_warning("blazepose-heavy", "blazepose-full") == "" == judge_warning("openpose", "blazepose-full")
+    with pytest.raises(SkeletonCycleGANError, match="unknown judge"): judge("cpu", "alphapose")
+
+
+@pytest.fixture(scope="module")
+def dancer(tmp_path_factory):
+    "A tiny prepared synthetic dataset (8 frames, 128², ground truth) written without running any H."
+    from skeleton_cyclegan.data import write_prepared
+    from skeleton_cyclegan.synthetic import DOMAIN_A, render_frames
+    frames, m = render_frames(DOMAIN_A, 8, size=128, seed=0)
+    n = len(frames)
+    gt = m.keypoints.astype(np.float32) * 128
+    folder = tmp_path_factory.mktemp("dancer") / "A"
+    return write_prepared(folder, frames, gt, np.ones((n, 33), np.float32), np.tile([64, 64, 128], (n, 1)),
+                          {"fps": 25.0, "size": 128}, heatmap_logits=np.zeros((n, 33, 64, 64), np.float16),
+                          gt_keypoints=gt, progress=False)
+
+
+def test_openpose_judges_a_run_and_the_json_names_judge_and_training_signal(tmp_path, dancer):
+    from skeleton_cyclegan.evaluate import reference, judge
+    torch.set_num_threads(1)
+    try: J = judge("cpu", "openpose")
+    except SkeletonCycleGANError as e: pytest.skip(f"OpenPose graph not available: {e}")
+    # on the source frames themselves (at 128²) OpenPose finds most body points, close to the ground truth
+    ref = reference(dancer, size=128, judge_net=J, max_frames=8, progress=False)
+    gt = pose_metrics(ref.source_kp, ref.gt_kp)
+    print(f"OpenPose on the source: found {ref.source_found:.3f} of BODY17, gt PCK@0.1 {gt['pck10']:.3f}, "
+          f"PCK@0.05 {gt['pck05']:.3f}")
+    assert ref.source_found >= 0.8 and gt["pck10"] >= 0.8
+    # a run trained through OpenPose, judged by OpenPose: numbers in [0, 1], the judge named, a warning
+    run = fake_run(tmp_path / "run", size=64)
+    (run / "config.json").write_text(json.dumps({"size": 64, "lambda_skel": None, "pose_backend": "openpose", "max_iters": 1}))
+    from skeleton_cyclegan.cli import main
+    assert main(["evaluate", str(run), str(dancer.folder), "--out", str(tmp_path / "m.json"), "--max-frames", "6",
+                 "--judge", "openpose", "--device", "cpu"]) == 0
+    d = json.loads((tmp_path / "m.json").read_text())
+    r = d["results"]["run"]
+    for k in ("pck10", "pck05", "arms_pck10", "gt_pck10", "gt_arms_pck10", "source_gt_pck10", "filtered_pck10", "source_found"):
+        assert 0.0 <= r[k] <= 1.0, k
+    assert d["judge"] == "openpose" == d["results"]["run"]["judge"]
+    assert d["trained_through"] == "openpose" == d["results"]["run"]["trained_through"]
+    assert "IS this run's training signal" in d["results"]["run"]["judge_note"]
+    # trained through BlazePose, judged by OpenPose: no warning, the table says both
+    (run / "config.json").write_text(json.dumps({"size": 64, "lambda_skel": 1.0, "pose_backend": "blazepose"}))
+    ref64 = reference(dancer, size=64, judge_net=J, max_frames=6, progress=False)
+    r = evaluate_run(run, ref64, progress=False)
+    assert r["judge"] == "openpose" and r["trained_through"] == "blazepose-full" and "judge_note" not in r
+    t = format_table({"run": r})
+    assert "judge" in t.splitlines()[0] and "openpose" in t and "blazepose-full" in t
+
+
+def test_compare_refuses_an_unknown_pose_network(tmp_path, capsys):
+    from skeleton_cyclegan.cli import main
+    assert main(["compare", "--out", str(tmp_path / "c"), "--pose", "blazepose,alphapose"]) == 2
+    assert "unknown pose network 'alphapose'" in capsys.readouterr().err
