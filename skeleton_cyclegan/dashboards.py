@@ -226,8 +226,9 @@ def watch(trainer=None, **kwargs) -> TrainingMonitor:
 # %% ../nbs/09_dashboards.ipynb #b7a093a1
 def _clear_stop(trainer):
     "Forget an earlier stop request so that `fit()` can continue the same run."
-    ev = getattr(trainer, "_stop", None)
-    if isinstance(ev, threading.Event): ev.clear()
+    clear = getattr(trainer, "clear_stop", None)
+    if clear is None: raise SkeletonCycleGANError(f"{type(trainer).__name__} has no clear_stop(); it cannot be continued after a stop.")
+    clear()
 
 def _replace(cfg, **changes):
     "A changed copy of a config (a dataclass such as `TrainConfig`, validated again, or any object)."

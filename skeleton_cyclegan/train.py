@@ -437,6 +437,10 @@ class Trainer:
         "Ask the run to stop cleanly after the current iteration (thread-safe)."
         self._stop.set()
 
+    def clear_stop(self):
+        "Forget an earlier stop request, so that `fit()` can continue the same run."
+        self._stop.clear(); self._stop_all = False
+
     # ---- one iteration
     def _autocast(self):
         return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.amp)

@@ -38,6 +38,7 @@ class StandInTrainer:
         self._stop = threading.Event()
 
     def request_stop(self): self._stop.set()
+    def clear_stop(self): self._stop.clear()
     def sample_grid(self): return np.full((16, 48, 3), self.iteration * 20 % 256, np.uint8)
 
     def save(self, path=None):
@@ -169,7 +170,7 @@ def test_lambda_dashboard_stop_save_and_errors():
     d.stop_button.click()
     assert d.wait(120)
     tr = d.trainer
-    assert 3 <= tr.saved[0] < tr.iteration < 100000 and len(tr.saved) == 2
+    assert 3 <= tr.saved[0] <= tr.iteration < 100000 and len(tr.saved) == 2   # a stop may land on the save's iteration
     assert "stopped at iteration" in d.message.value and not d.running and not d.start_button.disabled
     # an error in the training thread is shown, kept, and does not leave the buttons stuck
     d.reset()

@@ -135,6 +135,11 @@ def test_resume_is_exact_and_outputs_are_written(tmp_path, prepared, H):
     assert tr.iteration == 2
     tr.fit()
     assert _log(tmp_path / "cut") == log
+    # or continued in the same process after clear_stop()
+    tr = T.Trainer(cfg, _ds(prepared), tmp_path / "again", H=H, callbacks=[T.StopAfter(2)], progress=False)
+    tr.fit(); assert tr.iteration == 2
+    tr.callbacks.clear(); tr.clear_stop(); tr.fit()
+    assert tr.iteration == 4 and _log(tmp_path / "again") == log
     # the checkpoint holds everything and needs no code to load
     ck = torch.load(run / "checkpoint.pt", map_location="cpu", weights_only=True)
     for k in ("G", "F", "D_A", "D_B", "opt_G", "opt_D", "sched_G", "sched_D", "pool_A", "pool_B", "rng", "config", "iteration", "balancer"):
