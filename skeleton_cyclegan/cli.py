@@ -197,3 +197,31 @@ def _demo(args):
     from skeleton_cyclegan.evaluate import demo
     demo(args.out, args.a, args.b, iters=args.iters, size=args.size, frames=args.frames, eval_frames=args.eval_frames,
          baseline=args.baseline, device=args.device)
+
+# %% ../nbs/10_cli.ipynb #4d34ef0a
+def _names(s): return None if s is None else [x.strip() for x in s.split(",") if x.strip()]
+
+def _study_args(p):
+    p.add_argument("--out", default="study_out", help="the study folder (re-running continues it; default study_out)")
+    p.add_argument("--config", default=None, help="a study JSON file (default: the built-in DEFAULT_STUDY)")
+    p.add_argument("--pairs", default=None, help="comma-separated pairs to run (default: all of the study's)")
+    p.add_argument("--candidates", default=None, help="comma-separated candidates (default: all)")
+    p.add_argument("--seeds", default=None, help="comma-separated seeds (default: the study's)")
+    p.add_argument("--method", default=None, help="check issue 10's acceptance criteria for this candidate in summary.md")
+    p.add_argument("--jobs", type=int, default=1, help="runs trained at once, in separate processes (default 1)")
+    p.add_argument("--device", default=None, help="cuda, cpu, ... (default: CUDA when available)")
+    p.add_argument("--write-config", metavar="FILE", default=None, help="write the study (default or --config) to FILE and stop")
+    p.add_argument("--report-only", action="store_true", help="only rewrite summary.md and the curves from finished runs")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+
+@command("study", "issue 10's study: loss forms and discriminators against plain CycleGAN, judged, over budgets and seeds")(_study_args)
+def _study(args):
+    from skeleton_cyclegan.core import save_json
+    from skeleton_cyclegan.study import load_study, report, run_study
+    study = load_study(args.config)
+    if args.write_config: save_json(study, args.write_config); print(f"wrote {args.write_config}"); return
+    seeds = None if args.seeds is None else [int(s) for s in _names(args.seeds)]
+    if not args.report_only:
+        run_study(args.out, study, pairs=_names(args.pairs), candidates=_names(args.candidates), seeds=seeds,
+                  device=args.device, jobs=args.jobs, progress=not args.quiet)
+    if not args.quiet or args.report_only: print(report(args.out, args.method))

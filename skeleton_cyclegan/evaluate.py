@@ -270,7 +270,7 @@ def evaluate_run(run, ref: Reference, smooth: float = 0.6, batch: int = 8, devic
         r["called_B"] = float((ref.classifier.prob_B(gen) >= 0.5).mean())
         r["called_B_filtered"] = float((ref.classifier.prob_B(fil) >= 0.5).mean())
     if fid and ref.real_B is not None: r.update(fid_kid(to_uint8(resize_crops(ref.real_B, ref.size)), gen, device))
-    r["_samples"] = gen   # kept in memory for figures; dropped from JSON
+    r["_samples"], r["_kp"] = gen, kp   # kept in memory for figures and further metrics; dropped from JSON
     return r
 
 # %% ../nbs/08_evaluate.ipynb #2bff8de0

@@ -16,10 +16,11 @@ from torch import nn
 from .core import SkeletonCycleGANError
 
 # %% auto #0
-__all__ = ['LAMBDA_CYC', 'SKELETON_LOSSES', 'lsgan_d_loss', 'lsgan_g_loss', 'cycle_loss', 'identity_loss',
+__all__ = ['LAMBDA_CYC', 'SKELETON_LOSSES', 'BONES', 'lsgan_d_loss', 'lsgan_g_loss', 'cycle_loss', 'identity_loss',
            'register_skeleton_loss', 'run_H', 'skeleton_loss_from', 'skeleton_loss', 'paper_skeleton_loss',
            'straight_through_clip', 'logits_skeleton_loss', 'soft_argmax', 'coords_skeleton_loss', 'gaussian_heatmaps',
-           'gaussian_skeleton_loss', 'LambdaSkel', 'GeneratorLosses', 'generator_loss', 'cached_from_batch']
+           'gaussian_skeleton_loss', 'bone_directions', 'bones_skeleton_loss', 'LambdaSkel', 'GeneratorLosses',
+           'generator_loss', 'cached_from_batch']
 
 # %% ../nbs/05_losses.ipynb #36558366
 def lsgan_d_loss(D: nn.Module, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
@@ -157,6 +158,40 @@ def gaussian_skeleton_loss(pred, cached, size, num_keypoints, reduction="mean", 
     target = gaussian_heatmaps(cached["landmarks"][:, :K], real_size or size, hm.shape[-1], sigma)
     err = (hm - target).abs().mean((2, 3))                                       # (B, K)
     return _reduce(_weighted(err, cached["visibility"][:, :K].float()), reduction)
+
+# %% ../nbs/05_losses.ipynb #ef204ec1
+BONES = {  # per keypoint layout: (from, to) joints; a tuple of joints is their midpoint
+    33: [(11, 13), (13, 15), (12, 14), (14, 16), (23, 25), (25, 27), (24, 26), (26, 28),   # BlazePose limbs
+         (11, 12), (23, 24), ((23, 24), (11, 12))],                                        # shoulder, hip line, spine
+    18: [(5, 6), (6, 7), (2, 3), (3, 4), (11, 12), (12, 13), (8, 9), (9, 10),              # OpenPose's COCO18 limbs
+         (5, 2), (11, 8), ((8, 11), 1)],
+}
+
+def _joint(P, V, j):
+    if isinstance(j, int): return P[:, j], V[:, j]
+    return P[:, list(j)].mean(1), V[:, list(j)].amin(1)
+
+def bone_directions(points: torch.Tensor, visibility: torch.Tensor, num_keypoints: int):
+    "(B,K,2) points, (B,K) visibility → (B,n,2) unit bone vectors and (B,n) bone weights (the lower end's visibility)."
+    if num_keypoints not in BONES:
+        raise SkeletonCycleGANError(f"no bone list for {num_keypoints} keypoints: add one to BONES (known: {sorted(BONES)}).")
+    dirs, w = [], []
+    for a, b in BONES[num_keypoints]:
+        (pa, va), (pb, vb) = _joint(points, visibility, a), _joint(points, visibility, b)
+        d = pb - pa
+        dirs.append(d / d.norm(dim=-1, keepdim=True).clamp_min(1e-6)); w.append(torch.minimum(va, vb))
+    return torch.stack(dirs, 1), torch.stack(w, 1)
+
+@register_skeleton_loss("bones")
+def bones_skeleton_loss(pred, cached, size, num_keypoints, reduction="mean", temperature: float | None = None):
+    "Visibility-weighted mean L1 between the unit bone vectors of H(G(x))'s and x's soft-argmax keypoints (shape-free)."
+    K, B = num_keypoints, pred.heatmap_logits.shape[0]
+    _check_cached(cached, ["logits", "visibility"], B, K)
+    t = temperature or pred.coord_temperature
+    v = cached["visibility"][:, :K].float()
+    dp, _ = bone_directions(soft_argmax(pred.heatmap_logits[:, :K], t), v, K)
+    dq, w = bone_directions(soft_argmax(cached["logits"][:, :K], t), v, K)
+    return _reduce(_weighted((dp - dq).abs().sum(-1), w), reduction)
 
 # %% ../nbs/05_losses.ipynb #cad8ef6b
 class LambdaSkel:

@@ -66,7 +66,7 @@ class TrainConfig:
     lambda_identity: float = _f(0.0, "identity loss weight, times lambda_cyc (the paper: 0; the reference: 0.5)")
     lambda_skel: float | None = _f(None, "weight of the skeleton loss (None or 'auto': balanced automatically; 0: plain CycleGAN)")
     skel_ratio: float = _f(0.5, "automatic λ_skel: target of λ_skel·L_skel relative to the other G terms")
-    skel_loss: str = _f("paper", "skeleton loss form: paper, logits, coords or gaussian")
+    skel_loss: str = _f("paper", "skeleton loss form: paper, logits, coords, gaussian or bones (shape-free limb directions)")
     pose_backend: str = _f("blazepose", "pose network H: blazepose or openpose (CLI: --pose); its H(real) is cached once per dataset")
     cache_h_real: bool = _f(True, "take H(real) from the dataset's cache (off: recompute H on real frames every step; for benchmarks)")
     # speed
@@ -261,7 +261,9 @@ class DiscriminatorStep(nn.Module):
 # %% ../nbs/06_train.ipynb #c8c53f62
 class Callback:
     "Subclass and override what you need; `trainer.request_stop()` ends the run at the next iteration."
-    def on_iteration(self, trainer, it: int, losses: dict): pass
+    def on_begin(self, trainer): pass                      # fit() starts or continues
+    def on_step(self, trainer, it: int): pass              # right after each iteration (keep it cheap: losses unread)
+    def on_iteration(self, trainer, it: int, losses: dict): pass   # per iteration, in batches of `log_every`
     def on_sample(self, trainer, it: int, grid: np.ndarray, path: Path): pass
     def on_checkpoint(self, trainer, it: int, path: Path): pass
     def on_end(self, trainer): pass
@@ -578,12 +580,14 @@ class Trainer:
         bar = tqdm(total=self.total_iters, initial=self.iteration, disable=not (self.progress and self.is_main),
                    desc="train", unit="it", dynamic_ncols=True)
         pending, stopped = [], False
+        for cb in self.callbacks: getattr(cb, "on_begin", lambda *a: None)(self)
         try:
             for batch in self._batches():
                 lr = self.opt_G.param_groups[0]["lr"]
                 self._in_step = True
                 t = self.train_step(batch)
                 self._in_step = False
+                for cb in self.callbacks: getattr(cb, "on_step", lambda *a: None)(self, self.iteration)
                 pending.append((self.iteration, t, lr))
                 bar.update(1)
                 last = self.iteration >= self.total_iters

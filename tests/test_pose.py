@@ -136,18 +136,30 @@ def test_detect_nobody_and_bad_frames(D):
             D.detect(bad)
 
 
-def test_gradients_reach_the_input(H):
-    x = to_tensor(image("lm_taiji")).requires_grad_()
+def figure_crop(seed: int = 0) -> np.ndarray:
+    "A synthetic dancer's 256² frame: an input that needs no footage, so these tests also run without ../shared."
+    from skeleton_cyclegan.synthetic import DOMAIN_A, render_frames
+    return render_frames(DOMAIN_A, 1, 256, seed=seed)[0][0]
+
+
+def crop(kind: str, name: str, seed: int = 0) -> np.ndarray:
+    return image(name) if kind == "real" else figure_crop(seed)
+
+
+@pytest.mark.parametrize("kind", ["real", "synthetic"])
+def test_gradients_reach_the_input(H, kind):
+    x = to_tensor(crop(kind, "lm_taiji")).requires_grad_()
     out = H(x)
     out.heatmaps.sum().backward()
     assert (x.grad.abs().sum(1) > 0).float().mean() > 0.99
     assert all(p.grad is None for p in H.parameters())  # frozen: nothing accumulates in H
 
 
-def test_gradients_match_finite_differences(H):
+@pytest.mark.parametrize("kind", ["real", "synthetic"])
+def test_gradients_match_finite_differences(H, kind):
     "H's float32 autograd gradient against central differences of the float64 network along a random direction."
     net64 = load_tflite(model_file("pose_landmark_full.tflite")).double()
-    u8 = torch.from_numpy(image("lm_dance")).permute(2, 0, 1)[None]
+    u8 = torch.from_numpy(crop(kind, "lm_dance", 1)).permute(2, 0, 1)[None]
     g = torch.Generator().manual_seed(0)
     w = torch.rand(1, 33, 64, 64, generator=g, dtype=torch.float64)
     v = torch.randn(u8.shape, generator=g, dtype=torch.float64)
@@ -155,7 +167,10 @@ def test_gradients_match_finite_differences(H):
     def scalar(hm_logits, lm):  # a mix of sigmoid heatmaps and landmarks, as the skeleton losses use them
         return (torch.sigmoid(hm_logits[:, :33]) * w.to(hm_logits)).sum() + 1e-3 * lm.sum()
 
-    x = to_tensor(u8[0].permute(1, 2, 0).numpy()).requires_grad_()
+    x0 = u8.double() / 127.5 - 1
+    if kind == "synthetic":   # flat colours put activations exactly on ReLU6 kinks; a little fixed noise moves them off
+        x0 = x0 + 0.02 * torch.randn(x0.shape, generator=g, dtype=torch.float64)
+    x = x0.float().requires_grad_()
     o = H(x)
     scalar(o.heatmap_logits, o.landmarks).backward()
     an = (x.grad.double() * v).sum()
@@ -163,7 +178,6 @@ def test_gradients_match_finite_differences(H):
     def f(x11):  # the same scalar through the float64 network (H maps [-1, 1] to [0, 1] itself)
         lm, flag, seg, hm, world = net64((x11 + 1) / 2)
         return scalar(hm, lm.view(-1, 39, 5)[:, :33, :2])
-    x0 = u8.double() / 127.5 - 1
     # ReLU6 kinks: a step of 1e-5 already crosses some (0.8% error); 1e-8 in float64 stays on the linear pieces
     eps = 1e-8
     threads = torch.get_num_threads()
@@ -173,7 +187,16 @@ def test_gradients_match_finite_differences(H):
             fd = (f(x0 + eps * v) - f(x0 - eps * v)) / (2 * eps)
     finally:
         torch.set_num_threads(threads)
-    assert abs(fd - an) <= 1e-3 * abs(an), (fd.item(), an.item())
+    if kind == "real":
+        assert abs(fd - an) <= 1e-3 * abs(an), (fd.item(), an.item())
+    else:
+        # on the flat-coloured figure float32 accumulation alone costs 0.4% (measured: float64 autograd matches the
+        # differences to 1e-5, H's float32 gradient is 0.37% off), so: exact in float64, close in float32
+        xd = x0.clone().requires_grad_()
+        f(xd).backward()
+        an64 = (xd.grad * v).sum()
+        assert abs(fd - an64) <= 1e-4 * abs(an64), (fd.item(), an64.item())
+        assert abs(fd - an) <= 1e-2 * abs(an), (fd.item(), an.item())
 
 
 def test_noise_has_low_pose_flag(H):
@@ -182,8 +205,9 @@ def test_noise_has_low_pose_flag(H):
         assert (H(x).pose_flag < 0.1).all()
 
 
-def test_interface_batch_size_and_autocast(H):
-    crops = [image(n) for n in CROPS[:2]]
+@pytest.mark.parametrize("kind", ["real", "synthetic"])
+def test_interface_batch_size_and_autocast(H, kind):
+    crops = [crop(kind, n, i) for i, n in enumerate(CROPS[:2])]
     x = to_tensor(np.stack(crops))
     with torch.no_grad():
         both = H(x)
@@ -312,9 +336,10 @@ def test_keypoint_tables():
     assert len(BODY17) == 17 and BLAZEPOSE_NAMES[BODY17[0]] == "nose"
 
 
-def test_flip_consistency(H):
+@pytest.mark.parametrize("kind", ["real", "synthetic"])
+def test_flip_consistency(H, kind):
     "Mirroring the image mirrors H's heatmaps, with left and right swapped by flip_index."
-    x = to_tensor(image("lm_standing"))
+    x = to_tensor(crop(kind, "lm_standing", 2))
     with torch.no_grad():
         a, b = H(x).heatmaps, H(x.flip(-1)).heatmaps
     peaks = lambda h: h.flatten(2).argmax(-1)
