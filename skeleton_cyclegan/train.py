@@ -42,7 +42,7 @@ def _f(default, help):
 
 @dataclass
 class TrainConfig:
-    "Every setting of a training run; the defaults are the paper's (Zhu et al. CycleGAN + skeleton loss)."
+    "Every setting of a training run; the defaults are the paper's (Zhu et al. CycleGAN + skeleton loss), except the skeleton loss's form (see `skel_loss`)."
     # data
     size: int = _f(256, "training crop side in pixels")
     load_size: int | None = _f(None, "resize to this side before a random crop of `size` (None: size·286/256 as the reference; = size: no jitter)")
@@ -66,7 +66,7 @@ class TrainConfig:
     lambda_identity: float = _f(0.0, "identity loss weight, times lambda_cyc (the paper: 0; the reference: 0.5)")
     lambda_skel: float | None = _f(None, "weight of the skeleton loss (None or 'auto': balanced automatically; 0: plain CycleGAN)")
     skel_ratio: float = _f(0.5, "automatic λ_skel: target of λ_skel·L_skel relative to the other G terms")
-    skel_loss: str = _f("paper", "skeleton loss form: paper, logits, coords, gaussian or bones (shape-free limb directions)")
+    skel_loss: str = _f("coords", "skeleton loss form: coords (soft-argmax keypoints: the one that kept the pose in issue 10's study), paper (eq. 5 as written), logits, gaussian or bones")
     pose_backend: str = _f("blazepose", "pose network H: blazepose or openpose (CLI: --pose); its H(real) is cached once per dataset")
     cache_h_real: bool = _f(True, "take H(real) from the dataset's cache (off: recompute H on real frames every step; for benchmarks)")
     # speed

@@ -45,6 +45,8 @@ def test_acceptance_reads_means_over_seeds():
     rows[3]["called_B"] = 0.5                                   # one seed's domain score drops the mean below 0.9
     assert not {a["criterion"]: a["passed"] for a in acceptance(rows, "bones")}["domain score ≥ 0.9"]
     assert not {a["criterion"]: a["passed"] for a in acceptance(rows[:4], "bones")}["at least 3 seeds"]
+    for r in rows: r["rt_arms_pck10"] = 0.0                      # twice nothing is not an improvement
+    assert not {a["criterion"]: a["passed"] for a in acceptance(rows, "bones")}["arms PCK ≥ 2 × plain (retargeted ground truth)"]
     t = summary_table(rows, "disjoint")
     assert "16.0 ±0.8" in t and "plain" in t
 

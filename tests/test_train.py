@@ -67,6 +67,7 @@ def test_config_defaults_are_the_papers():
     assert (c.size, c.blocks, c.batch_size, c.lr, c.beta1, c.beta2) == (256, 9, 1, 2e-4, 0.5, 0.999)
     assert (c.n_epochs, c.n_epochs_decay, c.pool_size, c.lambda_cyc, c.lambda_identity) == (100, 100, 50, 10.0, 0.0)
     assert c.lambda_skel is None and c.skeleton_on
+    assert c.skel_loss == "coords"   # not the paper's eq. 5 (`paper`): issue 10's study
     with pytest.raises(SkeletonCycleGANError): T.TrainConfig(amp="fp8")
     with pytest.raises(SkeletonCycleGANError): T.TrainConfig(batch_size=0)
 

@@ -1,0 +1,35 @@
+"""Copy a finished study's results (no weights) into the repository: study.json, summary.md, the curves, and per run
+config.json, metrics.json, snapshot_seconds.json and a palette-compressed grid.png.
+
+    python tools/keep_study_results.py STUDY_OUT study/results/NAME
+"""
+import shutil
+import sys
+from pathlib import Path
+
+from PIL import Image
+
+
+def small_png(src: Path, dst: Path, scale: float = 0.75):
+    im = Image.open(src).convert("RGB")
+    im = im.resize((round(im.width * scale), round(im.height * scale)), Image.LANCZOS)
+    im.quantize(colors=128, method=Image.Quantize.MEDIANCUT).save(dst, optimize=True)
+
+
+def main(src, dst):
+    src, dst = Path(src), Path(dst)
+    dst.mkdir(parents=True, exist_ok=True)
+    for f in ["study.json", "summary.md", *[p.name for p in src.glob("curves_*.png")]]:
+        if (src / f).exists(): shutil.copy2(src / f, dst / f)
+    for m in src.glob("runs/*/*/seed*/metrics.json"):
+        run = m.parent
+        out = dst / run.relative_to(src)
+        out.mkdir(parents=True, exist_ok=True)
+        for f in ("config.json", "metrics.json", "snapshot_seconds.json"):
+            if (run / f).exists(): shutil.copy2(run / f, out / f)
+        if (run / "grid.png").exists(): small_png(run / "grid.png", out / "grid.png")
+    print(f"kept {len(list(dst.rglob('metrics.json')))} runs in {dst}")
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:3])
