@@ -2,8 +2,6 @@
 import copy
 import json
 
-import pytest
-
 from skeleton_cyclegan.cli import main
 from skeleton_cyclegan.study import DEFAULT_STUDY, acceptance, collect, run_folder, summary_table
 
