@@ -128,12 +128,14 @@ def read_frames(path, fps=None, every=None, max_frames=None, start=None, end=Non
     if size is not None:
         k = int(size) / min(w, h)
         w, h = max(1, round(w * k)), max(1, round(h * k))
-    try:
-        rd = FFMPEG_VideoReader(info.path)
-        rd.size = [w, h]       # moviepy keeps the stored size for some rotations: say what we want
-        rd.initialize(t0)      # (re)open the pipe at t0; the frame there is pre-read into last_read
-    except (OSError, IOError, IndexError, KeyError, ValueError) as e:
-        raise SkeletonCycleGANError(f"{path} could not be decoded ({e}): re-encode it with ffmpeg.") from None
+    for attempt in (0, 1):  # moviepy parses `ffmpeg -i` progress text, which was seen to fail once in CI: retry once
+        try:
+            rd = FFMPEG_VideoReader(info.path)
+            rd.size = [w, h]       # moviepy keeps the stored size for some rotations: say what we want
+            rd.initialize(t0)      # (re)open the pipe at t0; the frame there is pre-read into last_read
+            break
+        except (OSError, IOError, IndexError, KeyError, ValueError) as e:
+            if attempt: raise SkeletonCycleGANError(f"{path} could not be decoded ({e}): re-encode it with ffmpeg.") from None
     w, h = rd.size
     nbytes = w * h * 3
 
