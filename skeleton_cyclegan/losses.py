@@ -16,10 +16,11 @@ from torch import nn
 from .core import SkeletonCycleGANError
 
 # %% auto #0
-__all__ = ['LAMBDA_CYC', 'SKELETON_LOSSES', 'BONES', 'lsgan_d_loss', 'lsgan_g_loss', 'cycle_loss', 'identity_loss',
-           'register_skeleton_loss', 'run_H', 'skeleton_loss_from', 'skeleton_loss', 'paper_skeleton_loss',
-           'straight_through_clip', 'logits_skeleton_loss', 'soft_argmax', 'coords_skeleton_loss', 'gaussian_heatmaps',
-           'gaussian_skeleton_loss', 'bone_directions', 'bones_skeleton_loss', 'LambdaSkel', 'GeneratorLosses',
+__all__ = ['LAMBDA_CYC', 'SKELETON_LOSSES', 'BONES', 'VIEW_RANGES', 'VIEW_FORMS', 'lsgan_d_loss', 'lsgan_g_loss', 'cycle_loss',
+           'identity_loss', 'register_skeleton_loss', 'run_H', 'skeleton_loss_from', 'skeleton_loss',
+           'paper_skeleton_loss', 'straight_through_clip', 'logits_skeleton_loss', 'soft_argmax',
+           'coords_skeleton_loss', 'gaussian_heatmaps', 'gaussian_skeleton_loss', 'bone_directions',
+           'bones_skeleton_loss', 'LambdaSkel', 'random_views', 'view_images', 'view_points', 'GeneratorLosses',
            'generator_loss', 'cached_from_batch']
 
 # %% ../nbs/05_losses.ipynb #36558366
@@ -125,10 +126,10 @@ def _weighted(err, v):  # (B, K) errors weighted by visibility → (B,)
 
 @register_skeleton_loss("coords")
 def coords_skeleton_loss(pred, cached, size, num_keypoints, reduction="mean", temperature: float | None = None,
-                         target: str = "heatmaps", real_size: int | None = None):
+                         target: str = "heatmaps", real_size: int | None = None, view: torch.Tensor | None = None):
     """Visibility-weighted mean L1 distance (in image sides) between soft-argmax keypoints of H(G(x)) and x's: the
     soft-argmax of x's cached heat maps (`target='heatmaps'`) or x's cached landmarks (`target='landmarks'`, pixels of a
-    `real_size` crop; default: `size`, the fake's)."""
+    `real_size` crop; default: `size`, the fake's). With `view` (n,2,3), H saw that view of the fake: x's points move with it."""
     K, B = num_keypoints, pred.heatmap_logits.shape[0]
     if target not in ("heatmaps", "landmarks"):
         raise SkeletonCycleGANError(f"coords target must be 'heatmaps' or 'landmarks', got {target!r}.")
@@ -138,6 +139,7 @@ def coords_skeleton_loss(pred, cached, size, num_keypoints, reduction="mean", te
     p = soft_argmax(hm, temperature) / hm.shape[-1]                              # unit image coordinates
     if target == "heatmaps": q = soft_argmax(cached["logits"][:, :K], temperature) / cached["logits"].shape[-1]
     else: q = cached["landmarks"][:, :K].float() / (real_size or size)
+    if view is not None: q = view_points(q, view, hm.shape[-1])
     return _reduce(_weighted((p - q).abs().sum(-1), cached["visibility"][:, :K].float()), reduction)
 
 # %% ../nbs/05_losses.ipynb #3b87c8ed
@@ -183,14 +185,17 @@ def bone_directions(points: torch.Tensor, visibility: torch.Tensor, num_keypoint
     return torch.stack(dirs, 1), torch.stack(w, 1)
 
 @register_skeleton_loss("bones")
-def bones_skeleton_loss(pred, cached, size, num_keypoints, reduction="mean", temperature: float | None = None):
+def bones_skeleton_loss(pred, cached, size, num_keypoints, reduction="mean", temperature: float | None = None,
+                        view: torch.Tensor | None = None):
     "Visibility-weighted mean L1 between the unit bone vectors of H(G(x))'s and x's soft-argmax keypoints (shape-free)."
     K, B = num_keypoints, pred.heatmap_logits.shape[0]
     _check_cached(cached, ["logits", "visibility"], B, K)
     t = temperature or pred.coord_temperature
     v = cached["visibility"][:, :K].float()
     dp, _ = bone_directions(soft_argmax(pred.heatmap_logits[:, :K], t), v, K)
-    dq, w = bone_directions(soft_argmax(cached["logits"][:, :K], t), v, K)
+    q = soft_argmax(cached["logits"][:, :K], t)
+    if view is not None: w_ = cached["logits"].shape[-1]; q = view_points(q / w_, view, w_) * w_   # H saw a rotated view
+    dq, w = bone_directions(q, v, K)
     return _reduce(_weighted((dp - dq).abs().sum(-1), w), reduction)
 
 # %% ../nbs/05_losses.ipynb #cad8ef6b
@@ -258,6 +263,56 @@ class LambdaSkel:
     def __repr__(self):
         return f"LambdaSkel({self.fixed})" if not self.auto else f"LambdaSkel('auto', ratio={self.ratio}, λ={self.value:.4g})"
 
+# %% ../nbs/05_losses.ipynb #2acd8599
+VIEW_RANGES = dict(zoom=0.10, rotate=10.0, shift=0.06, blur=1.0, noise=0.03)   # at skeleton_views = 1
+VIEW_FORMS = ("coords", "bones")   # the forms that compare points, which a view can move
+
+def random_views(n: int, strength: float = 1.0, device="cpu", generator: torch.Generator | None = None) -> dict:
+    """`n` random views at `strength` (× `VIEW_RANGES`: ±10 % zoom, ±10°, shift ±6 % of the side, blur σ up to 1 px
+    of a 64² image, noise std up to 0.03): `theta` (n,2,3) for `F.affine_grid`, `blur` and `noise` (n,)."""
+    if not strength >= 0: raise SkeletonCycleGANError(f"view strength must be ≥ 0, got {strength}.")
+    u = lambda: torch.rand(n, generator=generator) * 2 - 1          # uniform in [-1, 1], on the CPU generator
+    r = VIEW_RANGES
+    zoom = 1 + strength * r["zoom"] * u()
+    ang = torch.deg2rad(strength * r["rotate"] * u())
+    A = torch.stack([torch.stack([ang.cos(), -ang.sin()], -1), torch.stack([ang.sin(), ang.cos()], -1)], -2) / zoom[:, None, None]
+    t = strength * r["shift"] * 2 * torch.stack([u(), u()], -1)    # normalised coordinates span 2
+    theta = torch.cat([A, t[..., None]], -1)
+    blur = strength * r["blur"] * torch.rand(n, generator=generator)
+    noise = strength * r["noise"] * torch.rand(n, generator=generator)
+    return {k: v.to(device) for k, v in dict(theta=theta, blur=blur, noise=noise).items()}
+
+def _blur(img: torch.Tensor, sigma: torch.Tensor) -> torch.Tensor:
+    "Per-image Gaussian blur; `sigma` (n,) in pixels of a 64² image (scaled with the image side)."
+    n, c, h, w = img.shape
+    s = (sigma * (w / 64)).clamp_min(1e-3)
+    k = int(2 * math.ceil(3 * float(s.max())) + 1)
+    x = torch.arange(k, device=img.device, dtype=img.dtype) - k // 2
+    g = torch.exp(-x[None] ** 2 / (2 * s[:, None] ** 2)); g = g / g.sum(1, keepdim=True)   # (n, k)
+    p = F.pad(img, (k // 2,) * 4, mode="replicate").reshape(1, n * c, h + k - 1, w + k - 1)
+    gx = g.repeat_interleave(c, 0)                                   # one kernel per image and channel
+    p = F.conv2d(p, gx[:, None, None, :], groups=n * c)
+    p = F.conv2d(p, gx[:, None, :, None], groups=n * c)
+    return p.reshape(n, c, h, w)
+
+def view_images(img: torch.Tensor, views: dict, generator: torch.Generator | None = None) -> torch.Tensor:
+    "The views of `img` (n,3,S,S in [−1, 1]): warped (border padding), blurred and noised; differentiable in `img`."
+    grid = F.affine_grid(views["theta"].to(img.dtype), list(img.shape), align_corners=False)
+    out = F.grid_sample(img, grid, mode="bilinear", padding_mode="border", align_corners=False)
+    out = _blur(out, views["blur"].to(img.dtype))
+    noise = torch.randn(out.shape, generator=generator).to(out) if generator is not None else torch.randn_like(out)
+    out = out + views["noise"].to(img.dtype)[:, None, None, None] * noise
+    return straight_through_clip(out, -1.0, 1.0)   # H takes [-1, 1]; the gradient passes the clip unchanged
+
+def view_points(points: torch.Tensor, theta: torch.Tensor, cells: int) -> torch.Tensor:
+    """(n,K,2) soft-argmax points in unit coordinates (cell index / `cells`, as `coords` uses them) → where the same
+    body points are in the view `theta` (n,2,3)."""
+    half = 0.5 / cells                                               # cell j's centre is (j + ½) / cells
+    p = 2 * (points + half) - 1                                      # → normalised coordinates
+    A, t = theta[..., :2].to(p), theta[..., 2].to(p)
+    q = torch.linalg.solve(A[:, None], (p - t[:, None])[..., None])[..., 0]
+    return (q + 1) / 2 - half
+
 # %% ../nbs/05_losses.ipynb #f2627f5a
 @dataclass
 class GeneratorLosses:
@@ -277,6 +332,7 @@ def generator_loss(G, F, D_A, D_B, real_A, real_B, *,
                    cached_A: dict | None = None,               # H(x) for real_A, from the data cache
                    cached_B: dict | None = None,               # H(y) for real_B
                    skeleton_options: dict | None = None,       # extra keyword arguments of the form
+                   skeleton_views: float = 0.0,                # > 0: H sees random views of the fakes (coords, bones)
                   ) -> GeneratorLosses:
     "Eq. 6 for the generators: LSGAN(G, D_B) + LSGAN(F, D_A) + λ_cyc·L_cyc + λ_idt·λ_cyc·L_idt + λ_skel·L_skel, both directions."
     fake_B, fake_A = G(real_A), F(real_B)
@@ -295,11 +351,17 @@ def generator_loss(G, F, D_A, D_B, real_A, real_B, *,
             raise SkeletonCycleGANError("the skeleton term needs H's cached outputs of both real batches (cached_A, cached_B); "
                                         "pass them from the dataset, or set skeleton=None to train without it.")
         # H once on G(x) and F(y) together; per-image values split back into the two directions
-        B = fake_B.shape[0]
-        pred = run_H(H, torch.cat([fake_B, fake_A]))
+        B, fakes, options = fake_B.shape[0], torch.cat([fake_B, fake_A]), dict(skeleton_options or {})
+        if skeleton_views:
+            if skeleton not in VIEW_FORMS:
+                raise SkeletonCycleGANError(f"skeleton views work with the point forms {VIEW_FORMS}, not {skeleton!r} "
+                                            "(it compares heat maps cell by cell): choose one of those, or views 0.")
+            views = random_views(len(fakes), skeleton_views, fakes.device)
+            fakes, options["view"] = view_images(fakes, views), views["theta"]
+        pred = run_H(H, fakes)
         cached = {k: torch.cat([cached_A[k], cached_B[k]]) for k in cached_A.keys() & cached_B.keys()}
         per_image = skeleton_loss_from(skeleton, pred, cached, fake_B.shape[-1], H.num_keypoints,
-                                       reduction="none", **(skeleton_options or {}))
+                                       reduction="none", **options)
         t["skel_G"], t["skel_F"] = per_image[:B].mean(), per_image[B:].mean()   # ‖H(G(x)) − H(x)‖, ‖H(F(y)) − H(y)‖
         skel = t["skel_G"] + t["skel_F"]
         lam = lambda_skel(skel, other) if isinstance(lambda_skel, LambdaSkel) else float(lambda_skel)

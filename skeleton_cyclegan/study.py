@@ -50,6 +50,7 @@ DEFAULT_STUDY = {
         "bones": {"skel_loss": "bones"},
         "plain D16": {"lambda_skel": 0.0, "n_layers_D": 1},
         "bones D16": {"skel_loss": "bones", "n_layers_D": 1},
+        "coords views": {"skel_loss": "coords", "skel_views": 1.0},   # H scores random views of the fakes
     },
 }
 

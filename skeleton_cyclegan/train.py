@@ -27,7 +27,7 @@ import skeleton_cyclegan
 from .core import (SkeletonCycleGANError, atomic_path, ensure_dir, load_json, pick_device,
                                     save_json, to_uint8)
 from .networks import ResnetGenerator, cyclegan_networks, default_n_blocks
-from .losses import SKELETON_LOSSES, LambdaSkel, cached_from_batch, generator_loss, lsgan_d_loss
+from .losses import SKELETON_LOSSES, VIEW_FORMS, LambdaSkel, cached_from_batch, generator_loss, lsgan_d_loss
 
 # %% auto #0
 __all__ = ['POSE_BACKENDS', 'CHECKPOINT_FORMAT', 'GENERATORS_FORMAT', 'LOSS_TERMS', 'TrainConfig', 'add_config_args',
@@ -66,6 +66,7 @@ class TrainConfig:
     lambda_identity: float = _f(0.0, "identity loss weight, times lambda_cyc (the paper: 0; the reference: 0.5)")
     lambda_skel: float | None = _f(None, "weight of the skeleton loss (None or 'auto': balanced automatically; 0: plain CycleGAN)")
     skel_ratio: float = _f(0.5, "automatic λ_skel: target of λ_skel·L_skel relative to the other G terms")
+    skel_views: float = _f(0.0, "H scores random views of G(x) and F(y) (zoom, rotation, shift, blur, noise; 1 = ±10 %, ±10°, ±6 %, σ ≤ 1 px, 0.03) so that a texture tuned to one view cannot fool it; coords and bones only (0: off)")
     skel_loss: str = _f("coords", "skeleton loss form: coords (soft-argmax keypoints: the one that kept the pose in issue 10's study), paper (eq. 5 as written), logits, gaussian or bones")
     pose_backend: str = _f("blazepose", "pose network H: blazepose or openpose (CLI: --pose); its H(real) is cached once per dataset")
     cache_h_real: bool = _f(True, "take H(real) from the dataset's cache (off: recompute H on real frames every step; for benchmarks)")
@@ -95,6 +96,9 @@ class TrainConfig:
                                                  "sizes and counts must be positive, weights and rates non-negative.")
         if self.amp not in ("auto", "bf16", "off"):
             raise SkeletonCycleGANError(f"amp={self.amp!r}: choose auto, bf16 or off.")
+        if not self.skel_views >= 0: raise SkeletonCycleGANError(f"skel_views={self.skel_views}: give a strength ≥ 0 (0: off).")
+        if self.skel_views and self.skel_loss not in VIEW_FORMS:
+            raise SkeletonCycleGANError(f"skel_views needs a point form of the skeleton loss {VIEW_FORMS}, not {self.skel_loss!r}.")
         if self.skel_loss not in SKELETON_LOSSES:
             raise SkeletonCycleGANError(f"skel_loss={self.skel_loss!r}: choose one of {sorted(SKELETON_LOSSES)}.")
         if self.size % 4: raise SkeletonCycleGANError(f"size={self.size}: the generator needs a multiple of 4.")
@@ -236,16 +240,17 @@ def _set_requires_grad(nets, flag: bool):
 
 class GeneratorStep(nn.Module):
     "The G step's forward (paper eq. 1–7 for G and F, through `losses.generator_loss`): both translations, cycles, optional identity and skeleton terms."
-    def __init__(self, G, F, lambda_cyc=10.0, lambda_idt=0.0, skeleton: str | None = "paper"):
+    def __init__(self, G, F, lambda_cyc=10.0, lambda_idt=0.0, skeleton: str | None = "paper", views: float = 0.0):
         super().__init__()
         self.G, self.F = G, F
         self.lambda_cyc, self.lambda_idt, self.skeleton = lambda_cyc, lambda_idt, skeleton   # skeleton: loss name, None = off
+        self.views = views   # strength of the random views H scores (0: H sees the fakes themselves)
 
     def forward(self, x, y, cached_x, cached_y, D_A, D_B, H, lambda_skel, autocast):
         with autocast():   # G, F and D in bf16 when asked; the skeleton loss runs H in float32 by itself
             o = generator_loss(self.G, self.F, D_A, D_B, x, y, lambda_cyc=self.lambda_cyc, lambda_idt=self.lambda_idt,
                                H=H if self.skeleton else None, skeleton=self.skeleton, lambda_skel=lambda_skel,
-                               cached_A=cached_x, cached_B=cached_y)
+                               cached_A=cached_x, cached_B=cached_y, skeleton_views=self.views)
         return o.total, o.terms, o.fake_A, o.fake_B, o.lambda_skel
 
 class DiscriminatorStep(nn.Module):
@@ -371,7 +376,8 @@ class Trainer:
         G, F, D_A, D_B = self.G, self.F, self.D_A, self.D_B
         if cfg.compile: G, F, D_A, D_B = (torch.compile(n, mode=cfg.compile_mode) for n in (G, F, D_A, D_B))
         self._D_frozen = (D_A, D_B)                                     # called directly in the G step (no gradient sync needed)
-        self.g_step = GeneratorStep(G, F, cfg.lambda_cyc, cfg.lambda_identity, cfg.skel_loss if cfg.skeleton_on else None)
+        self.g_step = GeneratorStep(G, F, cfg.lambda_cyc, cfg.lambda_identity, cfg.skel_loss if cfg.skeleton_on else None,
+                                    cfg.skel_views)
         self.d_step = DiscriminatorStep(D_A, D_B)
         if self.world > 1:
             from torch.nn.parallel import DistributedDataParallel as DDP
