@@ -27,9 +27,9 @@ from .translate import (TemporalFilter, as_prepared, draw_skeleton_on, generate,
 
 # %% auto #0
 __all__ = ['L_SHOULDER', 'R_SHOULDER', 'L_HIP', 'R_HIP', 'BODY17', 'ARMS', 'JUDGES', 'H_NAMES', 'COLUMNS', 'DEMO_DEFAULTS',
-           'DEFAULT_SETTINGS', 'torso_size', 'pose_errors', 'pck', 'pose_metrics', 'temporal_jitter', 'Judge', 'judge',
-           'training_signal', 'judge_warning', 'DomainClassifier', 'train_domain_classifier', 'fid_kid', 'Reference',
-           'reference', 'evaluate_run', 'format_table', 'save_metrics', 'evaluate', 'verdict', 'demo_data',
+           'DEFAULT_SETTINGS', 'torso_size', 'pose_errors', 'pck', 'pose_metrics', 'temporal_jitter', 'detail', 'Judge',
+           'judge', 'training_signal', 'judge_warning', 'DomainClassifier', 'train_domain_classifier', 'fid_kid',
+           'Reference', 'reference', 'evaluate_run', 'format_table', 'save_metrics', 'evaluate', 'verdict', 'demo_data',
            'small_config', 'compare', 'compare_figure', 'demo']
 
 # %% ../nbs/08_evaluate.ipynb #05afc11e
@@ -68,6 +68,13 @@ def temporal_jitter(out_kp, src_kp, points=BODY17) -> float:
     if len(o) < 2: return float("nan")
     d = np.linalg.norm(np.diff(o, axis=0) - np.diff(s, axis=0), axis=-1)
     return float((d / torso_size(np.asarray(src_kp))[1:, None]).mean())
+
+# %% ../nbs/08_evaluate.ipynb #2efc3467
+def detail(frames) -> float:
+    "Mean |Laplacian| of (N, S, S, 3) uint8 frames in grey levels: how much fine structure (edges, texture, noise) they hold."
+    g = np.asarray(frames, np.float32).mean(-1)
+    lap = 4 * g[:, 1:-1, 1:-1] - g[:, :-2, 1:-1] - g[:, 2:, 1:-1] - g[:, 1:-1, :-2] - g[:, 1:-1, 2:]
+    return float(np.abs(lap).mean())
 
 # %% ../nbs/08_evaluate.ipynb #784289e3
 class Judge:
@@ -269,6 +276,7 @@ def evaluate_run(run, ref: Reference, smooth: float = 0.6, batch: int = 8, devic
         r["domain_accuracy"] = ref.classifier_accuracy
         r["called_B"] = float((ref.classifier.prob_B(gen) >= 0.5).mean())
         r["called_B_filtered"] = float((ref.classifier.prob_B(fil) >= 0.5).mean())
+    if ref.real_B is not None: r["detail"] = detail(gen) / max(detail(to_uint8(resize_crops(ref.real_B, ref.size))), 1e-6)
     if fid and ref.real_B is not None: r.update(fid_kid(to_uint8(resize_crops(ref.real_B, ref.size)), gen, device))
     r["_samples"], r["_kp"] = gen, kp   # kept in memory for figures and further metrics; dropped from JSON
     return r

@@ -235,7 +235,7 @@ METRICS = [  # (key, header, format)
     ("angle_err", "angle°", "{:.1f}"), ("arms_angle_err", "arms°", "{:.1f}"),
     ("gt_pck10", "gt PCK", "{:.2f}"), ("gt_arms_pck10", "gt arms", "{:.2f}"),
     ("pck10", "judge PCK", "{:.2f}"), ("arms_pck10", "judge arms", "{:.2f}"),
-    ("h_gap", "H−judge", "{:+.2f}"), ("called_B", "called B", "{:.2f}"),
+    ("h_gap", "H−judge", "{:+.2f}"), ("called_B", "called B", "{:.2f}"), ("detail", "detail", "{:.2f}"),
     ("jitter", "jitter", "{:.3f}"), ("train_seconds", "train s", "{:.0f}"),
 ]
 
