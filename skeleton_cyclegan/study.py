@@ -23,7 +23,7 @@ from .train import Callback, TrainConfig, train
 # %% auto #0
 __all__ = ['STUDY_VERSION', 'DEFAULT_STUDY', 'LIMBS', 'METRICS', 'EXTRA', 'ACCEPTANCE', 'check_study', 'load_study', 'study_data',
            'Snapshots', 'run_config', 'limb_angle_errors', 'judge_snapshot', 'run_folder', 'run_study', 'one_run',
-           'collect', 'summarize', 'summary_table', 'acceptance', 'curves_figure', 'report']
+           'collect', 'summarize', 'summary_table', 'acceptance', 'not_worse', 'curves_figure', 'report']
 
 # %% ../nbs/11_study.ipynb #0da6b1d3
 STUDY_VERSION = 1
@@ -303,6 +303,26 @@ def acceptance(rows, method: str, baseline: str = "plain", pair: str = "disjoint
     out.append(dict(criterion=f"at least {min_seeds} seeds", value=n, target=min_seeds, passed=n >= min_seeds))
     return out
 
+def not_worse(rows, method: str, baseline: str = "plain", pair: str = "shared", metric: str = "angle_err") -> list[dict]:
+    """Issue 10 on the shared pair: is `method` not worse than `baseline` beyond the seed spread (`metric`, lower is
+    better), at each budget (equal iterations) and against the baseline snapshot whose training time is closest to the
+    method's (equal wall time)? One dict per comparison, with both means, the spread (the larger std) and `passed`."""
+    S = {k: v for k, v in summarize(rows).items() if k[0] == pair and metric in v}
+    base = sorted((k for k in S if k[1] == baseline), key=lambda k: k[2])
+    out = []
+    for k in sorted((k for k in S if k[1] == method), key=lambda k: k[2]):
+        m = S[k]
+        same = [b for b in base if b[2] == k[2]]
+        t = m.get("train_seconds", (np.nan,))[0]
+        timed = min(base, key=lambda b: abs(S[b].get("train_seconds", (np.inf,))[0] - t), default=None)
+        for how, b in (("iterations", same[0] if same else None), ("wall time", timed)):
+            if b is None: continue
+            spread = max(m[metric][1], S[b][metric][1])
+            out.append(dict(match=how, budget=k[2], baseline_budget=b[2], value=m[metric][0], baseline=S[b][metric][0],
+                            seconds=t, baseline_seconds=S[b].get("train_seconds", (np.nan,))[0], spread=spread,
+                            seeds=min(m[metric][2], S[b][metric][2]), passed=bool(m[metric][0] <= S[b][metric][0] + spread)))
+    return out
+
 def curves_figure(rows, pair: str, path, metrics=("rt_arms_pck10", "angle_err", "arms_angle_err", "h_gap")) -> Path:
     "Each metric (mean ± std over seeds) against the iteration budget, and against training seconds, per candidate."
     import matplotlib
@@ -345,6 +365,11 @@ def report(out, method: str | None = None, baseline: str = "plain") -> str:
         acc = acceptance(rows, method, baseline)
         parts.append(f"## Acceptance: {method} against {baseline} (disjoint pair, largest budget)\n")
         parts += [f"- {'PASS' if a['passed'] else 'FAIL'} {a['criterion']}: {a['value']:.3g} (target {a['target']:.3g})" for a in acc]
+        nw = not_worse(rows, method, baseline)
+        if nw: parts.append(f"\n## Shared pair: {method} not worse than {baseline} beyond the seed spread (limb angles, °)\n")
+        parts += [f"- {'PASS' if c['passed'] else 'FAIL'} equal {c['match']}: {method} @{c['budget']} ({c['seconds']:.0f} s) "
+                  f"{c['value']:.1f} vs {baseline} @{c['baseline_budget']} ({c['baseline_seconds']:.0f} s) {c['baseline']:.1f}, "
+                  f"spread {c['spread']:.1f}, {c['seeds']} seed(s)" for c in nw]
     text = "\n".join(parts) + "\n"
     from skeleton_cyclegan.core import atomic_path
     with atomic_path(Path(out) / "summary.md") as tmp: Path(tmp).write_text(text)

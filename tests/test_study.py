@@ -3,7 +3,7 @@ import copy
 import json
 
 from skeleton_cyclegan.cli import main
-from skeleton_cyclegan.study import DEFAULT_STUDY, acceptance, collect, run_folder, summary_table
+from skeleton_cyclegan.study import DEFAULT_STUDY, acceptance, collect, not_worse, run_folder, summary_table
 
 
 def _tiny():
@@ -47,6 +47,17 @@ def test_acceptance_reads_means_over_seeds():
     assert not {a["criterion"]: a["passed"] for a in acceptance(rows, "bones")}["arms PCK ≥ 2 × plain (retargeted ground truth)"]
     t = summary_table(rows, "disjoint")
     assert "16.0 ±0.8" in t and "plain" in t
+
+
+def test_not_worse_matches_iterations_and_wall_time():
+    def row(c, s, b, err, secs): return dict(pair="shared", candidate=c, seed=s, budget=b, angle_err=err, train_seconds=secs)
+    rows = [row("plain", s, b, 40.0 + s, b * 0.4) for s in range(3) for b in (500, 1000, 1500)]          # std 0.82
+    rows += [row("coords", s, b, e + s, b * 0.55) for s in range(3) for b, e in ((500, 40.5), (1000, 45.0), (1500, 39.0))]
+    got = {(c["match"], c["budget"]): c for c in not_worse(rows, "coords")}
+    assert got[("iterations", 500)]["passed"] and not got[("iterations", 1000)]["passed"]   # 0.5° is within the spread, 5° is not
+    assert got[("wall time", 1000)]["baseline_budget"] == 1500                             # 550 s: closest to plain at 1,500 (600 s)
+    assert got[("wall time", 1500)]["passed"] and got[("iterations", 1500)]["seeds"] == 3
+    assert not_worse(rows, "coords", pair="disjoint") == []
 
 
 def test_bad_study_is_a_clear_error(tmp_path, capsys):
