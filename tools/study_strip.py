@@ -27,7 +27,8 @@ def strip(out, data, snapshots):
         label, path = spec.split("=", 1)
         G, _, c = load_generators(path, device="cpu")
         rows.append(row(label, np.stack(list(generate(G, crops, int(c["size"]), progress=False)))))
-    Image.fromarray(np.concatenate(rows, 0)).save(out, optimize=True)
+    im = Image.fromarray(np.concatenate(rows, 0))
+    im.quantize(colors=128, method=Image.Quantize.MEDIANCUT).save(out, optimize=True)   # small enough to keep in git
     print(f"wrote {out}")
 
 
