@@ -333,6 +333,7 @@ def generator_loss(G, F, D_A, D_B, real_A, real_B, *,
                    cached_B: dict | None = None,               # H(y) for real_B
                    skeleton_options: dict | None = None,       # extra keyword arguments of the form
                    skeleton_views: float = 0.0,                # > 0: H sees random views of the fakes (coords, bones)
+                   view_generator: torch.Generator | None = None, # CPU generator the views are drawn from (a seeded run's own)
                   ) -> GeneratorLosses:
     "Eq. 6 for the generators: LSGAN(G, D_B) + LSGAN(F, D_A) + λ_cyc·L_cyc + λ_idt·λ_cyc·L_idt + λ_skel·L_skel, both directions."
     fake_B, fake_A = G(real_A), F(real_B)
@@ -356,8 +357,8 @@ def generator_loss(G, F, D_A, D_B, real_A, real_B, *,
             if skeleton not in VIEW_FORMS:
                 raise SkeletonCycleGANError(f"skeleton views work with the point forms {VIEW_FORMS}, not {skeleton!r} "
                                             "(it compares heat maps cell by cell): choose one of those, or views 0.")
-            views = random_views(len(fakes), skeleton_views, fakes.device)
-            fakes, options["view"] = view_images(fakes, views), views["theta"]
+            views = random_views(len(fakes), skeleton_views, fakes.device, view_generator)
+            fakes, options["view"] = view_images(fakes, views, view_generator), views["theta"]
         pred = run_H(H, fakes)
         cached = {k: torch.cat([cached_A[k], cached_B[k]]) for k in cached_A.keys() & cached_B.keys()}
         per_image = skeleton_loss_from(skeleton, pred, cached, fake_B.shape[-1], H.num_keypoints,

@@ -66,7 +66,7 @@ class TrainConfig:
     lambda_identity: float = _f(0.0, "identity loss weight, times lambda_cyc (the paper: 0; the reference: 0.5)")
     lambda_skel: float | None = _f(None, "weight of the skeleton loss (None or 'auto': balanced automatically; 0: plain CycleGAN)")
     skel_ratio: float = _f(0.5, "automatic λ_skel: target of λ_skel·L_skel relative to the other G terms")
-    skel_views: float = _f(0.0, "H scores random views of G(x) and F(y) (zoom, rotation, shift, blur, noise; 1 = ±10 %, ±10°, ±6 %, σ ≤ 1 px, 0.03) so that a texture tuned to one view cannot fool it; coords and bones only (0: off)")
+    skel_views: float | None = _f(None, "H scores random views of G(x) and F(y) (zoom, rotation, shift, blur, noise; 1 = ±10 %, ±10°, ±6 %, σ ≤ 1 px, 0.03) so that a texture tuned to one view cannot fool it; coords and bones only (None or auto: 1 with those, 0 with the heat-map forms; 0: off)")
     skel_loss: str = _f("coords", "skeleton loss form: coords (soft-argmax keypoints: the one that kept the pose in issue 10's study), paper (eq. 5 as written), logits, gaussian or bones")
     pose_backend: str = _f("blazepose", "pose network H: blazepose or openpose (CLI: --pose); its H(real) is cached once per dataset")
     cache_h_real: bool = _f(True, "take H(real) from the dataset's cache (off: recompute H on real frames every step; for benchmarks)")
@@ -96,7 +96,10 @@ class TrainConfig:
                                                  "sizes and counts must be positive, weights and rates non-negative.")
         if self.amp not in ("auto", "bf16", "off"):
             raise SkeletonCycleGANError(f"amp={self.amp!r}: choose auto, bf16 or off.")
-        if not self.skel_views >= 0: raise SkeletonCycleGANError(f"skel_views={self.skel_views}: give a strength ≥ 0 (0: off).")
+        if isinstance(self.skel_views, str):
+            self.skel_views = None if self.skel_views.lower() in ("auto", "none", "") else float(self.skel_views)
+        if self.skel_views is not None and not self.skel_views >= 0:
+            raise SkeletonCycleGANError(f"skel_views={self.skel_views}: give a strength ≥ 0 (0: off; auto: by form).")
         if self.skel_views and self.skel_loss not in VIEW_FORMS:
             raise SkeletonCycleGANError(f"skel_views needs a point form of the skeleton loss {VIEW_FORMS}, not {self.skel_loss!r}.")
         if self.skel_loss not in SKELETON_LOSSES:
@@ -107,6 +110,10 @@ class TrainConfig:
     def blocks(self) -> int: return default_n_blocks(self.size) if self.n_blocks is None else self.n_blocks
     @property
     def skeleton_on(self) -> bool: return self.lambda_skel is None or self.lambda_skel > 0
+    @property
+    def views(self) -> float:
+        "The strength of the random views H scores: `skel_views`, or by form when auto (1 for coords and bones, else 0)."
+        return float(self.skel_views) if self.skel_views is not None else (1.0 if self.skel_loss in VIEW_FORMS else 0.0)
 
     def save(self, path): save_json(asdict(self), path)
 
@@ -116,6 +123,7 @@ class TrainConfig:
         unknown = set(d) - {f.name for f in fields(cls)}
         if unknown: raise SkeletonCycleGANError(f"{path} has settings this version does not know: {sorted(unknown)}; "
                                                 "it was written by another version of skeleton-cyclegan.")
+        d.setdefault("skel_views", 0.0)   # written before views existed: H saw the fakes themselves
         return cls(**d)
 
 # %% ../nbs/06_train.ipynb #6b55997b
@@ -240,17 +248,19 @@ def _set_requires_grad(nets, flag: bool):
 
 class GeneratorStep(nn.Module):
     "The G step's forward (paper eq. 1–7 for G and F, through `losses.generator_loss`): both translations, cycles, optional identity and skeleton terms."
-    def __init__(self, G, F, lambda_cyc=10.0, lambda_idt=0.0, skeleton: str | None = "paper", views: float = 0.0):
+    def __init__(self, G, F, lambda_cyc=10.0, lambda_idt=0.0, skeleton: str | None = "paper", views: float = 0.0,
+                 view_generator: torch.Generator | None = None):
         super().__init__()
         self.G, self.F = G, F
         self.lambda_cyc, self.lambda_idt, self.skeleton = lambda_cyc, lambda_idt, skeleton   # skeleton: loss name, None = off
         self.views = views   # strength of the random views H scores (0: H sees the fakes themselves)
+        self.view_generator = view_generator   # seeded by the run, saved in its checkpoints
 
     def forward(self, x, y, cached_x, cached_y, D_A, D_B, H, lambda_skel, autocast):
         with autocast():   # G, F and D in bf16 when asked; the skeleton loss runs H in float32 by itself
             o = generator_loss(self.G, self.F, D_A, D_B, x, y, lambda_cyc=self.lambda_cyc, lambda_idt=self.lambda_idt,
                                H=H if self.skeleton else None, skeleton=self.skeleton, lambda_skel=lambda_skel,
-                               cached_A=cached_x, cached_B=cached_y, skeleton_views=self.views)
+                               cached_A=cached_x, cached_B=cached_y, skeleton_views=self.views, view_generator=self.view_generator)
         return o.total, o.terms, o.fake_A, o.fake_B, o.lambda_skel
 
 class DiscriminatorStep(nn.Module):
@@ -364,6 +374,7 @@ class Trainer:
         self.sched_G = torch.optim.lr_scheduler.LambdaLR(self.opt_G, sched)
         self.sched_D = torch.optim.lr_scheduler.LambdaLR(self.opt_D, sched)
         self.pool_A, self.pool_B = ImagePool(cfg.pool_size, cfg.seed * 2 + 1 + 1000 * self.rank), ImagePool(cfg.pool_size, cfg.seed * 2 + 2 + 1000 * self.rank)
+        self.view_gen = torch.Generator().manual_seed(cfg.seed * 7919 + 17 + 1000 * self.rank)   # the views' own, seeded
         self.balancer = LambdaSkel("auto", ratio=cfg.skel_ratio) if cfg.lambda_skel is None else None
         self.iteration, self._in_step, self._stop_all = 0, False, False
         self.history = []                                               # per-iteration loss dicts of this process's run
@@ -377,7 +388,7 @@ class Trainer:
         if cfg.compile: G, F, D_A, D_B = (torch.compile(n, mode=cfg.compile_mode) for n in (G, F, D_A, D_B))
         self._D_frozen = (D_A, D_B)                                     # called directly in the G step (no gradient sync needed)
         self.g_step = GeneratorStep(G, F, cfg.lambda_cyc, cfg.lambda_identity, cfg.skel_loss if cfg.skeleton_on else None,
-                                    cfg.skel_views)
+                                    cfg.views, self.view_gen)
         self.d_step = DiscriminatorStep(D_A, D_B)
         if self.world > 1:
             from torch.nn.parallel import DistributedDataParallel as DDP
@@ -400,7 +411,7 @@ class Trainer:
                 "sched_G": self.sched_G.state_dict(), "sched_D": self.sched_D.state_dict(),
                 "pool_A": self.pool_A.state_dict(), "pool_B": self.pool_B.state_dict(),
                 "balancer": self.balancer.state_dict() if self.balancer is not None else None,
-                "rng": rng_state()}
+                "rng": rng_state(), "view_rng": self.view_gen.get_state()}
 
     def load(self, path):
         "Continue from a checkpoint written by `save` (networks, optimizers, schedules, pools, RNGs, iteration)."
@@ -415,6 +426,7 @@ class Trainer:
         self.pool_A.load_state_dict(st["pool_A"], self.device); self.pool_B.load_state_dict(st["pool_B"], self.device)
         if self.balancer is not None and st.get("balancer") is not None: self.balancer.load_state_dict(st["balancer"])
         set_rng_state(st["rng"])
+        if "view_rng" in st: self.view_gen.set_state(st["view_rng"])
         self.iteration = st["iteration"]
         if self.is_main:                                    # temporary files of a write that was killed
             for f in self.out.glob(f".{Path(path).stem}-*.tmp*"): f.unlink(missing_ok=True)
