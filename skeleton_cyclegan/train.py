@@ -149,7 +149,7 @@ def add_config_args(parser, cls=TrainConfig):
     g = parser.add_argument_group("training settings (TrainConfig)")
     for f in fields(cls):
         tp, flag = hints[f.name], "--" + f.name.replace("_", "-")
-        help = f"{f.metadata.get('help', '')} (default: {f.default})"
+        help = f"{f.metadata.get('help', '')} (default: {f.default})".replace("%", "%%")   # argparse formats help with %
         if tp is bool:
             g.add_argument(flag, dest=f.name, action=argparse.BooleanOptionalAction, default=argparse.SUPPRESS, help=help)
             continue
