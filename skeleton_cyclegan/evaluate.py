@@ -10,6 +10,7 @@ import math
 import os
 import time
 from dataclasses import dataclass, field, asdict, replace
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -223,6 +224,11 @@ class Reference:
     real_B: np.ndarray | None = None  # for FID/KID
     source_found: float | None = None # share of the BODY17 points the judge found on the source
 
+    @cached_property
+    def real_B_detail(self) -> float | None:
+        "`detail` of the real B frames at the runs' size: what every run's `detail` is divided by (computed once)."
+        return None if self.real_B is None else detail(to_uint8(resize_crops(self.real_B, self.size)))
+
 def reference(A, B=None, size: int = 64, judge_net: Judge | None = None, max_frames: int | None = 64,
               classifier_steps: int = 200, device=None, progress: bool = True, judge_with: str = "auto") -> Reference:
     """Source crops of `A` (first `max_frames`), judged (by `judge_net`, else by `judge(which=judge_with)`); gt when
@@ -276,7 +282,7 @@ def evaluate_run(run, ref: Reference, smooth: float = 0.6, batch: int = 8, devic
         r["domain_accuracy"] = ref.classifier_accuracy
         r["called_B"] = float((ref.classifier.prob_B(gen) >= 0.5).mean())
         r["called_B_filtered"] = float((ref.classifier.prob_B(fil) >= 0.5).mean())
-    if ref.real_B is not None: r["detail"] = detail(gen) / max(detail(to_uint8(resize_crops(ref.real_B, ref.size))), 1e-6)
+    if ref.real_B is not None: r["detail"] = detail(gen) / max(ref.real_B_detail, 1e-6)
     if fid and ref.real_B is not None: r.update(fid_kid(to_uint8(resize_crops(ref.real_B, ref.size)), gen, device))
     r["_samples"], r["_kp"] = gen, kp   # kept in memory for figures and further metrics; dropped from JSON
     return r

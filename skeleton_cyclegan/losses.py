@@ -139,7 +139,7 @@ def coords_skeleton_loss(pred, cached, size, num_keypoints, reduction="mean", te
     p = soft_argmax(hm, temperature) / hm.shape[-1]                              # unit image coordinates
     if target == "heatmaps": q = soft_argmax(cached["logits"][:, :K], temperature) / cached["logits"].shape[-1]
     else: q = cached["landmarks"][:, :K].float() / (real_size or size)
-    if view is not None: q = view_points(q, view, hm.shape[-1])
+    if view is not None: q = view_points(q, view, cached["logits"].shape[-1] if target == "heatmaps" else None)
     return _reduce(_weighted((p - q).abs().sum(-1), cached["visibility"][:, :K].float()), reduction)
 
 # %% ../nbs/05_losses.ipynb #3b87c8ed
@@ -269,24 +269,27 @@ VIEW_FORMS = ("coords", "bones")   # the forms that compare points, which a view
 
 def random_views(n: int, strength: float = 1.0, device="cpu", generator: torch.Generator | None = None) -> dict:
     """`n` random views at `strength` (× `VIEW_RANGES`: ±10 % zoom, ±10°, shift ±6 % of the side, blur σ up to 1 px
-    of a 64² image, noise std up to 0.03): `theta` (n,2,3) for `F.affine_grid`, `blur` and `noise` (n,)."""
+    of a 64² image, noise std up to 0.03): `theta` (n,2,3) for `F.affine_grid`, `blur` and `noise` (n,), and `max_blur`,
+    the largest σ this strength can draw (it sizes the blur kernel without reading `blur` back from the device).
+    Drawn on `generator`'s device when one is given (the training device: no copies, no syncs), else on `device`."""
     if not strength >= 0: raise SkeletonCycleGANError(f"view strength must be ≥ 0, got {strength}.")
-    u = lambda: torch.rand(n, generator=generator) * 2 - 1          # uniform in [-1, 1], on the CPU generator
+    dev = generator.device if generator is not None else torch.device(device)
+    u = lambda: torch.rand(n, generator=generator, device=dev) * 2 - 1   # uniform in [-1, 1]
     r = VIEW_RANGES
     zoom = 1 + strength * r["zoom"] * u()
     ang = torch.deg2rad(strength * r["rotate"] * u())
     A = torch.stack([torch.stack([ang.cos(), -ang.sin()], -1), torch.stack([ang.sin(), ang.cos()], -1)], -2) / zoom[:, None, None]
     t = strength * r["shift"] * 2 * torch.stack([u(), u()], -1)    # normalised coordinates span 2
     theta = torch.cat([A, t[..., None]], -1)
-    blur = strength * r["blur"] * torch.rand(n, generator=generator)
-    noise = strength * r["noise"] * torch.rand(n, generator=generator)
-    return {k: v.to(device) for k, v in dict(theta=theta, blur=blur, noise=noise).items()}
+    blur = strength * r["blur"] * torch.rand(n, generator=generator, device=dev)
+    noise = strength * r["noise"] * torch.rand(n, generator=generator, device=dev)
+    return dict(theta=theta.to(device), blur=blur.to(device), noise=noise.to(device), max_blur=strength * r["blur"])
 
-def _blur(img: torch.Tensor, sigma: torch.Tensor) -> torch.Tensor:
-    "Per-image Gaussian blur; `sigma` (n,) in pixels of a 64² image (scaled with the image side)."
+def _blur(img: torch.Tensor, sigma: torch.Tensor, max_sigma: float) -> torch.Tensor:
+    "Per-image Gaussian blur; `sigma` (n,) in pixels of a 64² image (scaled with the image side), none above `max_sigma`."
     n, c, h, w = img.shape
     s = (sigma * (w / 64)).clamp_min(1e-3)
-    k = int(2 * math.ceil(3 * float(s.max())) + 1)
+    k = int(2 * math.ceil(3 * max_sigma * w / 64) + 1)                 # from the bound: no device-to-host read
     x = torch.arange(k, device=img.device, dtype=img.dtype) - k // 2
     g = torch.exp(-x[None] ** 2 / (2 * s[:, None] ** 2)); g = g / g.sum(1, keepdim=True)   # (n, k)
     p = F.pad(img, (k // 2,) * 4, mode="replicate").reshape(1, n * c, h + k - 1, w + k - 1)
@@ -299,15 +302,16 @@ def view_images(img: torch.Tensor, views: dict, generator: torch.Generator | Non
     "The views of `img` (n,3,S,S in [−1, 1]): warped (border padding), blurred and noised; differentiable in `img`."
     grid = F.affine_grid(views["theta"].to(img.dtype), list(img.shape), align_corners=False)
     out = F.grid_sample(img, grid, mode="bilinear", padding_mode="border", align_corners=False)
-    out = _blur(out, views["blur"].to(img.dtype))
-    noise = torch.randn(out.shape, generator=generator).to(out) if generator is not None else torch.randn_like(out)
+    out = _blur(out, views["blur"].to(img.dtype), views["max_blur"])
+    dev = generator.device if generator is not None else out.device
+    noise = torch.randn(out.shape, generator=generator, device=dev).to(out)
     out = out + views["noise"].to(img.dtype)[:, None, None, None] * noise
     return straight_through_clip(out, -1.0, 1.0)   # H takes [-1, 1]; the gradient passes the clip unchanged
 
-def view_points(points: torch.Tensor, theta: torch.Tensor, cells: int) -> torch.Tensor:
-    """(n,K,2) soft-argmax points in unit coordinates (cell index / `cells`, as `coords` uses them) → where the same
-    body points are in the view `theta` (n,2,3)."""
-    half = 0.5 / cells                                               # cell j's centre is (j + ½) / cells
+def view_points(points: torch.Tensor, theta: torch.Tensor, cells: int | None = None) -> torch.Tensor:
+    """(n,K,2) points in unit coordinates → where the same body points are in the view `theta` (n,2,3). Soft-argmax
+    points are cell index / `cells` (as `coords` uses them); pass `cells=None` for continuous coordinates (landmarks)."""
+    half = 0.5 / cells if cells else 0.0                             # cell j's centre is (j + ½) / cells
     p = 2 * (points + half) - 1                                      # → normalised coordinates
     A, t = theta[..., :2].to(p), theta[..., 2].to(p)
     q = torch.linalg.solve(A[:, None], (p - t[:, None])[..., None])[..., 0]
@@ -333,7 +337,7 @@ def generator_loss(G, F, D_A, D_B, real_A, real_B, *,
                    cached_B: dict | None = None,               # H(y) for real_B
                    skeleton_options: dict | None = None,       # extra keyword arguments of the form
                    skeleton_views: float = 0.0,                # > 0: H sees random views of the fakes (coords, bones)
-                   view_generator: torch.Generator | None = None, # CPU generator the views are drawn from (a seeded run's own)
+                   view_generator: torch.Generator | None = None, # the views' generator (the run's own, seeded, on its device)
                   ) -> GeneratorLosses:
     "Eq. 6 for the generators: LSGAN(G, D_B) + LSGAN(F, D_A) + λ_cyc·L_cyc + λ_idt·λ_cyc·L_idt + λ_skel·L_skel, both directions."
     fake_B, fake_A = G(real_A), F(real_B)

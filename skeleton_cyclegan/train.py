@@ -374,7 +374,7 @@ class Trainer:
         self.sched_G = torch.optim.lr_scheduler.LambdaLR(self.opt_G, sched)
         self.sched_D = torch.optim.lr_scheduler.LambdaLR(self.opt_D, sched)
         self.pool_A, self.pool_B = ImagePool(cfg.pool_size, cfg.seed * 2 + 1 + 1000 * self.rank), ImagePool(cfg.pool_size, cfg.seed * 2 + 2 + 1000 * self.rank)
-        self.view_gen = torch.Generator().manual_seed(cfg.seed * 7919 + 17 + 1000 * self.rank)   # the views' own, seeded
+        self.view_gen = torch.Generator(self.device).manual_seed(cfg.seed * 7919 + 17 + 1000 * self.rank)   # the views' own, on the device
         self.balancer = LambdaSkel("auto", ratio=cfg.skel_ratio) if cfg.lambda_skel is None else None
         self.iteration, self._in_step, self._stop_all = 0, False, False
         self.history = []                                               # per-iteration loss dicts of this process's run
@@ -426,7 +426,8 @@ class Trainer:
         self.pool_A.load_state_dict(st["pool_A"], self.device); self.pool_B.load_state_dict(st["pool_B"], self.device)
         if self.balancer is not None and st.get("balancer") is not None: self.balancer.load_state_dict(st["balancer"])
         set_rng_state(st["rng"])
-        if "view_rng" in st: self.view_gen.set_state(st["view_rng"])
+        if "view_rng" in st:                                # a state from another device type cannot be restored
+            with contextlib.suppress(RuntimeError, ValueError): self.view_gen.set_state(st["view_rng"])
         self.iteration = st["iteration"]
         if self.is_main:                                    # temporary files of a write that was killed
             for f in self.out.glob(f".{Path(path).stem}-*.tmp*"): f.unlink(missing_ok=True)
