@@ -1,9 +1,14 @@
 "Issue 10's study harness: parallel runs through the CLI, resuming, and the acceptance checks on made-up rows."
 import copy
 import json
+from dataclasses import asdict
+from pathlib import Path
+
+import pytest
 
 from skeleton_cyclegan.cli import main
-from skeleton_cyclegan.study import DEFAULT_STUDY, acceptance, collect, not_worse, run_folder, summary_table
+from skeleton_cyclegan.study import (DEFAULT_STUDY, acceptance, collect, load_study, not_worse, run_config, run_folder,
+                                     summary_table)
 
 
 def _tiny():
@@ -66,3 +71,22 @@ def test_bad_study_is_a_clear_error(tmp_path, capsys):
     cfg.write_text(json.dumps(s))
     assert main(["study", "--config", str(cfg), "--out", str(tmp_path / "o")]) == 2
     assert "candidate 'x'" in capsys.readouterr().err
+
+
+
+KEPT = Path(__file__).resolve().parents[1] / "study" / "results"
+
+@pytest.mark.parametrize("kept", sorted(p.parent.name for p in KEPT.glob("*/study.json")))
+def test_kept_results_are_reproduced_by_their_study_json(kept):
+    "Every kept run's training config is what its folder's study.json gives today: a changed default must not change a rerun."
+    study = load_study(KEPT / kept / "study.json")
+    runs = sorted((KEPT / kept).glob("runs/*/*/seed*/metrics.json"))
+    assert runs, f"no kept runs in {kept}"
+    for f in runs:
+        m = json.loads(f.read_text())
+        was = {"skel_views": 0.0, **m["config"]}            # runs from before the views had none (TrainConfig.load: 0)
+        cfg = run_config(study, m["candidate"], m["seed"])
+        now = {**asdict(cfg), "skel_views": cfg.views}      # the strength in effect (auto resolved)
+        ignore = {"device"} | (set() if cfg.skeleton_on else {"skel_loss", "skel_views"})   # no skeleton term: moot
+        diff = {k: (v, now.get(k)) for k, v in was.items() if k not in ignore and now.get(k) != v}
+        assert not diff, f"{f.relative_to(KEPT)}: its study.json now gives {diff} (was, now)"
