@@ -73,8 +73,8 @@ def test_bad_study_is_a_clear_error(tmp_path, capsys):
     assert "candidate 'x'" in capsys.readouterr().err
 
 
-
 KEPT = Path(__file__).resolve().parents[1] / "study" / "results"
+
 
 @pytest.mark.parametrize("kept", sorted(p.parent.name for p in KEPT.glob("*/study.json")))
 def test_kept_results_are_reproduced_by_their_study_json(kept):
