@@ -29,7 +29,8 @@ from .video import read_frames, video_info
 # %% auto #0
 __all__ = ['L_SHOULDER', 'R_SHOULDER', 'L_HIP', 'R_HIP', 'FORMAT_VERSION', 'crop_square', 'crop_to_frame', 'frame_to_crop',
            'CropSettings', 'skeleton_window', 'smooth_windows', 'crop_jitter', 'run_pose', 'Tracker', 'PreparedVideo',
-           'write_prepared', 'cache_key', 'prepare', 'prepare_summary', 'UnpairedDataset', 'ensure_pose_cache']
+           'write_prepared', 'cache_key', 'prepare', 'prepare_summary', 'retarget_offsets', 'UnpairedDataset',
+           'ensure_pose_cache']
 
 # %% ../nbs/02_data.ipynb #f452c37d
 def _int_box(box):
@@ -591,10 +592,30 @@ def prepare_summary(pv: PreparedVideo) -> str:
                  + (", resumed" if m.get("resumed") else ""))
     return "\n".join(lines)
 
+# %% ../nbs/02_data.ipynb #47d5d2fc
+def _soft_points(heat, K, temperature=1.0, chunk=256) -> torch.Tensor:
+    "Soft-argmax points (N,K,2) of cached heat maps (N,≥K,h,w), in unit crop coordinates (cell j = j/w, as `coords`)."
+    from skeleton_cyclegan.losses import soft_argmax
+    return torch.cat([soft_argmax(torch.from_numpy(np.asarray(heat[i:i + chunk, :K], np.float32)), temperature) / heat.shape[-1]
+                      for i in range(0, len(heat), chunk)])
+
+def retarget_offsets(A: PreparedVideo, B: PreparedVideo, backend: str = "blazepose", temperature: float = 1.0):
+    """Per frame of A (B), how far each of H's points moves when the pose is drawn with B's (A's) build: (N,K,2)
+    float32 in pixels of that video's prepared crops, and the two `losses.Build`s (measured by H over each video)."""
+    from skeleton_cyclegan.losses import body_build, retarget_points
+    K = A.pose_landmarks(backend).shape[1]
+    P = [_soft_points(V.heatmap_logits(backend), K, temperature) for V in (A, B)]
+    builds = [body_build(p, torch.from_numpy(np.array(V.pose_visibility(backend), np.float32)), K) for p, V in zip(P, (A, B))]
+    off = [((retarget_points(p, src, dst) - p) * V.size).numpy().astype(np.float32)
+           for p, V, src, dst in ((P[0], A, builds[0], builds[1]), (P[1], B, builds[1], builds[0]))]
+    return off[0], off[1], tuple(builds)
+
 # %% ../nbs/02_data.ipynb #0d284475
 class UnpairedDataset(torch.utils.data.Dataset):
     "Unaligned (x from A, y from B) pairs with cached H heatmaps, augmented by resize-up, random crop and flip."
-    def __init__(self, A, B, size=None, load_size=None, flip=True, seed=0, backend="blazepose"):
+    def __init__(self, A, B, size=None, load_size=None, flip=True, seed=0, backend="blazepose",
+                 retarget: bool = False,      # also serve each frame's offsets to the other domain's build (`rx`, `ry`)
+                 temperature: float | None = None):   # soft-argmax temperature for the offsets (None: the backend's)
         self.A = A if isinstance(A, PreparedVideo) else PreparedVideo(A)
         self.B = B if isinstance(B, PreparedVideo) else PreparedVideo(B)
         self.size = int(size or self.A.size)
@@ -610,6 +631,10 @@ class UnpairedDataset(torch.utils.data.Dataset):
             raise SkeletonCycleGANError(f"the '{backend}' caches do not fit together: flip_index has {len(self.flip_index)} "
                                         f"entries, A's heatmaps are {tuple(self.hA.shape[1:])}, B's {tuple(self.hB.shape[1:])}; "
                                         "make both with the same H (`ensure_pose_cache`).")
+        self.retarget = bool(retarget)
+        if self.retarget:
+            t = temperature or _default_coord_temperature(backend)
+            self.rA, self.rB, self.builds = retarget_offsets(self.A, self.B, backend, t)
 
     @property
     def hA(self): return self.A.heatmap_logits(self.backend)
@@ -618,7 +643,7 @@ class UnpairedDataset(torch.utils.data.Dataset):
     def __len__(self): return max(len(self.A), len(self.B))
     def set_epoch(self, epoch: int): self.epoch = int(epoch)
 
-    def _view(self, P, heat, i, rng):
+    def _view(self, P, heat, i, rng, offsets=None):
         S, L, s = P.size, self.load_size, self.size
         ox, oy = (int(v) for v in rng.integers(0, L - s + 1, size=2))
         flip = bool(self.flip and rng.random() < 0.5)
@@ -637,21 +662,33 @@ class UnpairedDataset(torch.utils.data.Dataset):
             h = tF.grid_sample(h[None], grid, mode="bilinear", padding_mode="border", align_corners=False)[0]
         lm = torch.from_numpy(np.array(P.pose_landmarks(self.backend)[i], np.float32)) * (L / S) - torch.tensor([ox, oy], dtype=torch.float32)
         vis = torch.from_numpy(np.array(P.pose_visibility(self.backend)[i], np.float32))
+        r = None if offsets is None else torch.from_numpy(offsets[i] * (L / S))   # offsets scale; a crop does not move them
         if flip:
             img, h = img.flip(-1), h.flip(-1)[self.flip_index]
             lm = lm[self.flip_index]; lm[:, 0] = s - lm[:, 0]
             vis = vis[self.flip_index]
-        return img.contiguous(), h.contiguous(), lm, vis, flip
+            if r is not None: r = r[self.flip_index]; r[:, 0] = -r[:, 0]
+        return img.contiguous(), h.contiguous(), lm, vis, flip, r
 
     def __getitem__(self, i):
         if not 0 <= i < len(self): raise IndexError(i)
         rng = np.random.default_rng((self.seed, self.epoch, i))
         ia, ib = i % len(self.A), int(rng.integers(len(self.B)))
-        x, hx, lx, vx, fx = self._view(self.A, self.hA, ia, rng)
-        y, hy, ly, vy, fy = self._view(self.B, self.hB, ib, rng)
-        return dict(x=x, y=y, hx=hx, hy=hy, ia=ia, ib=ib, lx=lx, ly=ly, vx=vx, vy=vy, flip_x=fx, flip_y=fy)
+        x, hx, lx, vx, fx, rx = self._view(self.A, self.hA, ia, rng, self.rA if self.retarget else None)
+        y, hy, ly, vy, fy, ry = self._view(self.B, self.hB, ib, rng, self.rB if self.retarget else None)
+        item = dict(x=x, y=y, hx=hx, hy=hy, ia=ia, ib=ib, lx=lx, ly=ly, vx=vx, vy=vy, flip_x=fx, flip_y=fy)
+        if self.retarget: item.update(rx=rx, ry=ry)
+        return item
 
 # %% ../nbs/02_data.ipynb #70407d94
+def _default_coord_temperature(backend) -> float:
+    "The soft-argmax temperature of the backend's heat maps (its output's `coord_temperature`, as the `coords` loss uses it)."
+    if backend == "openpose":
+        from skeleton_cyclegan.openpose import OpenPoseOutput
+        return OpenPoseOutput.coord_temperature
+    from skeleton_cyclegan.pose import PoseOutput
+    return PoseOutput.coord_temperature
+
 def _default_flip_index(backend):
     if backend == "openpose":
         from skeleton_cyclegan.openpose import COCO18_FLIP_INDEX

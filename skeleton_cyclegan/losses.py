@@ -16,12 +16,12 @@ from torch import nn
 from .core import SkeletonCycleGANError
 
 # %% auto #0
-__all__ = ['LAMBDA_CYC', 'SKELETON_LOSSES', 'BONES', 'VIEW_RANGES', 'VIEW_FORMS', 'lsgan_d_loss', 'lsgan_g_loss', 'cycle_loss',
-           'identity_loss', 'register_skeleton_loss', 'run_H', 'skeleton_loss_from', 'skeleton_loss',
-           'paper_skeleton_loss', 'straight_through_clip', 'logits_skeleton_loss', 'soft_argmax',
-           'coords_skeleton_loss', 'gaussian_heatmaps', 'gaussian_skeleton_loss', 'bone_directions',
-           'bones_skeleton_loss', 'LambdaSkel', 'random_views', 'view_images', 'view_points', 'GeneratorLosses',
-           'generator_loss', 'cached_from_batch']
+__all__ = ['LAMBDA_CYC', 'SKELETON_LOSSES', 'BONES', 'RETARGET_TREE', 'ANKLES', 'HEIGHT_GROUPS', 'VIEW_RANGES', 'VIEW_FORMS',
+           'lsgan_d_loss', 'lsgan_g_loss', 'cycle_loss', 'identity_loss', 'register_skeleton_loss', 'run_H',
+           'skeleton_loss_from', 'skeleton_loss', 'paper_skeleton_loss', 'straight_through_clip',
+           'logits_skeleton_loss', 'soft_argmax', 'coords_skeleton_loss', 'gaussian_heatmaps', 'gaussian_skeleton_loss',
+           'bone_directions', 'bones_skeleton_loss', 'Build', 'body_build', 'retarget_points', 'LambdaSkel',
+           'random_views', 'view_images', 'view_points', 'GeneratorLosses', 'generator_loss', 'cached_from_batch']
 
 # %% ../nbs/05_losses.ipynb #36558366
 def lsgan_d_loss(D: nn.Module, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
@@ -128,18 +128,24 @@ def _weighted(err, v):  # (B, K) errors weighted by visibility → (B,)
 def coords_skeleton_loss(pred, cached, size, num_keypoints, reduction="mean", temperature: float | None = None,
                          target: str = "heatmaps", real_size: int | None = None, view: torch.Tensor | None = None):
     """Visibility-weighted mean L1 distance (in image sides) between soft-argmax keypoints of H(G(x)) and x's: the
-    soft-argmax of x's cached heat maps (`target='heatmaps'`) or x's cached landmarks (`target='landmarks'`, pixels of a
-    `real_size` crop; default: `size`, the fake's). With `view` (n,2,3), H saw that view of the fake: x's points move with it."""
+    soft-argmax of x's cached heat maps (`target='heatmaps'`), those moved by the cached offsets to the other domain's
+    build (`target='retargeted'`, pixels of the fake, see `retarget_points`) or x's cached landmarks (`target='landmarks'`,
+    pixels of a `real_size` crop; default: `size`, the fake's). With `view` (n,2,3), H saw that view of the fake: x's
+    points move with it."""
     K, B = num_keypoints, pred.heatmap_logits.shape[0]
-    if target not in ("heatmaps", "landmarks"):
-        raise SkeletonCycleGANError(f"coords target must be 'heatmaps' or 'landmarks', got {target!r}.")
-    _check_cached(cached, ["logits" if target == "heatmaps" else "landmarks", "visibility"], B, K)
+    if target not in ("heatmaps", "retargeted", "landmarks"):
+        raise SkeletonCycleGANError(f"coords target must be 'heatmaps', 'retargeted' or 'landmarks', got {target!r}.")
+    if target == "retargeted" and "retarget" not in cached:
+        raise SkeletonCycleGANError("target='retargeted' needs the cached offsets to the other build ('retarget'): make the "
+                                    "dataset with UnpairedDataset(..., retarget=True), or use target='heatmaps'.")
+    _check_cached(cached, ["landmarks" if target == "landmarks" else "logits", "visibility"], B, K)
     temperature = temperature or pred.coord_temperature  # 1 for BlazePose's logits; sharper for OpenPose's 0…1 maps
     hm = pred.heatmap_logits[:, :K]
     p = soft_argmax(hm, temperature) / hm.shape[-1]                              # unit image coordinates
-    if target == "heatmaps": q = soft_argmax(cached["logits"][:, :K], temperature) / cached["logits"].shape[-1]
-    else: q = cached["landmarks"][:, :K].float() / (real_size or size)
-    if view is not None: q = view_points(q, view, cached["logits"].shape[-1] if target == "heatmaps" else None)
+    if target == "landmarks": q = cached["landmarks"][:, :K].float() / (real_size or size)
+    else: q = soft_argmax(cached["logits"][:, :K], temperature) / cached["logits"].shape[-1]
+    if target == "retargeted": q = q + cached["retarget"][:, :K].float() / size   # an offset: no half-cell questions
+    if view is not None: q = view_points(q, view, None if target == "landmarks" else cached["logits"].shape[-1])
     return _reduce(_weighted((p - q).abs().sum(-1), cached["visibility"][:, :K].float()), reduction)
 
 # %% ../nbs/05_losses.ipynb #3b87c8ed
@@ -197,6 +203,83 @@ def bones_skeleton_loss(pred, cached, size, num_keypoints, reduction="mean", tem
     if view is not None: w_ = cached["logits"].shape[-1]; q = view_points(q / w_, view, w_) * w_   # H saw a rotated view
     dq, w = bone_directions(q, v, K)
     return _reduce(_weighted((dp - dq).abs().sum(-1), w), reduction)
+
+# %% ../nbs/05_losses.ipynb #27e55db6
+RETARGET_TREE = {  # per keypoint layout: (parent, child, group) from the root (hip midpoint) outwards; a tuple is a midpoint
+    33: [((23, 24), 23, "hips"), ((23, 24), 24, "hips"), ((23, 24), (11, 12), "spine"),              # BlazePose
+         ((11, 12), 11, "shoulders"), ((11, 12), 12, "shoulders"), (11, 13, "upper arms"), (12, 14, "upper arms"),
+         (13, 15, "forearms"), (14, 16, "forearms"), *[(15, j, "hands") for j in (17, 19, 21)],
+         *[(16, j, "hands") for j in (18, 20, 22)], (23, 25, "thighs"), (24, 26, "thighs"), (25, 27, "shins"),
+         (26, 28, "shins"), (27, 29, "feet"), (27, 31, "feet"), (28, 30, "feet"), (28, 32, "feet"),
+         ((11, 12), 0, "head"), *[(0, j, "head") for j in range(1, 11)]],
+    18: [((8, 11), 8, "hips"), ((8, 11), 11, "hips"), ((8, 11), 1, "spine"), (1, 2, "shoulders"), (1, 5, "shoulders"),  # OpenPose
+         (2, 3, "upper arms"), (5, 6, "upper arms"), (3, 4, "forearms"), (6, 7, "forearms"), (8, 9, "thighs"),
+         (11, 12, "thighs"), (9, 10, "shins"), (12, 13, "shins"), (1, 0, "head"), *[(0, j, "head") for j in (14, 15, 16, 17)]],
+}
+ANKLES = {33: (27, 28), 18: (10, 13)}
+HEIGHT_GROUPS = ("spine", "thighs", "shins")   # what "taller" means for where the hips sit
+
+def _tree(num_keypoints):
+    if num_keypoints not in RETARGET_TREE:
+        raise SkeletonCycleGANError(f"no skeleton tree for {num_keypoints} keypoints: add one to RETARGET_TREE (known: {sorted(RETARGET_TREE)}).")
+    return RETARGET_TREE[num_keypoints]
+
+def _at(P, j): return P[..., j, :] if isinstance(j, int) else P[..., list(j), :].mean(-2)
+def _seen(V, j): return V[..., j] if isinstance(j, int) else V[..., list(j)].amin(-1)
+
+@dataclass
+class Build:
+    "A domain's body as H sees it: each tree bone's typical 2-D length, the median root (hip midpoint) and ground line."
+    lengths: torch.Tensor   # (n_bones,) a high quantile of each bone's length over frames where both ends are seen
+    centre: torch.Tensor    # (2,) median root position
+    ground: torch.Tensor    # () median y of the lower ankle (image y points down)
+    num_keypoints: int = 33
+
+    def ratios(self, other: "Build") -> torch.Tensor:
+        "(n_bones,) other's length over self's, one value per group (the median of its bones: left and right agree)."
+        r = other.lengths / self.lengths.clamp_min(1e-6)
+        ok = torch.isfinite(r) & (r > 0)                       # a bone never seen in one video takes the others' median
+        r = torch.where(ok, r, r[ok].median() if ok.any() else torch.ones(()))
+        groups = [g for _, _, g in _tree(self.num_keypoints)]
+        med = {g: r[[i for i, h in enumerate(groups) if h == g]].median() for g in set(groups)}
+        return torch.stack([med[g] for g in groups])
+
+    def scale(self, other: "Build") -> torch.Tensor:
+        "How much taller other is than self (spine + thighs + shins)."
+        m = torch.tensor([g in HEIGHT_GROUPS for _, _, g in _tree(self.num_keypoints)])
+        m = m & torch.isfinite(self.lengths) & torch.isfinite(other.lengths)
+        s = other.lengths[m].sum() / self.lengths[m].sum()
+        return s if torch.isfinite(s) and s > 0 else torch.ones(())
+
+def body_build(points: torch.Tensor, visibility: torch.Tensor, num_keypoints: int = 33, quantile: float = 0.9,
+               seen: float = 0.5) -> Build:
+    """`Build` of one domain from H's points (N,K,2) and visibility (N,K) over its frames. A bone's length is its
+    `quantile` over the frames where both ends are seen: in 2-D a limb pointing at the camera looks short, so a
+    high quantile is nearer its true length than the mean (NaN when never seen; `ratios` then uses the others')."""
+    P, V = points.float(), visibility.float()
+    L = []
+    for a, b, _ in _tree(num_keypoints):
+        l = (_at(P, b) - _at(P, a)).norm(dim=-1)
+        l = l[torch.minimum(_seen(V, a), _seen(V, b)) > seen]
+        L.append(torch.quantile(l, quantile) if len(l) else torch.tensor(float("nan")))
+    lo = ANKLES[num_keypoints]
+    ground = torch.maximum(P[:, lo[0], 1], P[:, lo[1], 1]).median()
+    return Build(torch.stack(L), _at(P, _tree(num_keypoints)[0][0]).median(0).values, ground, num_keypoints)
+
+def retarget_points(points: torch.Tensor, src: Build, dst: Build) -> torch.Tensor:
+    """(N,K,2) points of `src`'s body → the same pose with `dst`'s build: every bone keeps its 2-D direction (and its
+    foreshortening) and takes dst's length; the root keeps its offset from the domain's median, scaled by height,
+    and its height above the ground line. Skeleton scale normalisation, the paper's future work."""
+    tree, r, s = _tree(src.num_keypoints), src.ratios(dst), src.scale(dst)
+    root = _at(points, tree[0][0])
+    new = {tree[0][0]: torch.stack([dst.centre[0] + (root[..., 0] - src.centre[0]) * s,
+                                    dst.ground - (src.ground - root[..., 1]) * s], -1)}
+    for (a, b, _), ratio in zip(tree, r):                      # parents come before their children
+        new[b] = new[a] + (_at(points, b) - _at(points, a)) * ratio
+    out = points.clone()
+    for j, p in new.items():
+        if isinstance(j, int): out[..., j, :] = p
+    return out
 
 # %% ../nbs/05_losses.ipynb #cad8ef6b
 class LambdaSkel:
@@ -376,5 +459,7 @@ def generator_loss(G, F, D_A, D_B, real_A, real_B, *,
 # %% ../nbs/05_losses.ipynb #f239c581
 def cached_from_batch(batch: dict, side: str = "x") -> dict:
     "The real frames' cached H outputs from an `UnpairedDataset` batch (`side` 'x' for domain A, 'y' for B), as skeleton losses take them."
-    try: return dict(logits=batch[f"h{side}"], landmarks=batch[f"l{side}"], visibility=batch[f"v{side}"])
+    try: c = dict(logits=batch[f"h{side}"], landmarks=batch[f"l{side}"], visibility=batch[f"v{side}"])
     except KeyError as e: raise SkeletonCycleGANError(f"the batch has no {e.args[0]!r}: it should come from data.UnpairedDataset.") from None
+    if f"r{side}" in batch: c["retarget"] = batch[f"r{side}"]   # offsets to the other build (UnpairedDataset(retarget=True))
+    return c

@@ -67,6 +67,7 @@ class TrainConfig:
     lambda_skel: float | None = _f(None, "weight of the skeleton loss (None or 'auto': balanced automatically; 0: plain CycleGAN)")
     skel_ratio: float = _f(0.5, "automatic λ_skel: target of λ_skel·L_skel relative to the other G terms")
     skel_views: float | None = _f(None, "H scores random views of G(x) and F(y) (zoom, rotation, shift, blur, noise; 1 = ±10 %, ±10°, ±6 %, σ ≤ 1 px, 0.03) so that a texture tuned to one view cannot fool it; coords and bones only (None or auto: 1 with those, 0 with the heat-map forms; 0: off)")
+    skel_retarget: bool = _f(False, "coords: the target is x's pose drawn with the other domain's build (bone lengths, hip height and framing as H sees each video, measured once): skeleton scale normalisation, so G need not keep A's build to keep A's pose")
     skel_loss: str = _f("coords", "skeleton loss form: coords (soft-argmax keypoints: the one that kept the pose in issue 10's study), paper (eq. 5 as written), logits, gaussian or bones")
     pose_backend: str = _f("blazepose", "pose network H: blazepose or openpose (CLI: --pose); its H(real) is cached once per dataset")
     cache_h_real: bool = _f(True, "take H(real) from the dataset's cache (off: recompute H on real frames every step; for benchmarks)")
@@ -102,6 +103,9 @@ class TrainConfig:
             raise SkeletonCycleGANError(f"skel_views={self.skel_views}: give a strength ≥ 0 (0: off; auto: by form).")
         if self.skel_views and self.skel_loss not in VIEW_FORMS:
             raise SkeletonCycleGANError(f"skel_views needs a point form of the skeleton loss {VIEW_FORMS}, not {self.skel_loss!r}.")
+        if self.skel_retarget and self.skel_loss != "coords":
+            raise SkeletonCycleGANError(f"skel_retarget moves the points the coords form compares, not {self.skel_loss!r}: "
+                                        "use skel_loss='coords' or skel_retarget=False.")
         if self.skel_loss not in SKELETON_LOSSES:
             raise SkeletonCycleGANError(f"skel_loss={self.skel_loss!r}: choose one of {sorted(SKELETON_LOSSES)}.")
         if self.size % 4: raise SkeletonCycleGANError(f"size={self.size}: the generator needs a multiple of 4.")
@@ -249,18 +253,20 @@ def _set_requires_grad(nets, flag: bool):
 class GeneratorStep(nn.Module):
     "The G step's forward (paper eq. 1–7 for G and F, through `losses.generator_loss`): both translations, cycles, optional identity and skeleton terms."
     def __init__(self, G, F, lambda_cyc=10.0, lambda_idt=0.0, skeleton: str | None = "paper", views: float = 0.0,
-                 view_generator: torch.Generator | None = None):
+                 view_generator: torch.Generator | None = None, skeleton_options: dict | None = None):
         super().__init__()
         self.G, self.F = G, F
         self.lambda_cyc, self.lambda_idt, self.skeleton = lambda_cyc, lambda_idt, skeleton   # skeleton: loss name, None = off
         self.views = views   # strength of the random views H scores (0: H sees the fakes themselves)
         self.view_generator = view_generator   # seeded by the run, saved in its checkpoints
+        self.skeleton_options = dict(skeleton_options or {})   # e.g. target='retargeted'
 
     def forward(self, x, y, cached_x, cached_y, D_A, D_B, H, lambda_skel, autocast):
         with autocast():   # G, F and D in bf16 when asked; the skeleton loss runs H in float32 by itself
             o = generator_loss(self.G, self.F, D_A, D_B, x, y, lambda_cyc=self.lambda_cyc, lambda_idt=self.lambda_idt,
                                H=H if self.skeleton else None, skeleton=self.skeleton, lambda_skel=lambda_skel,
-                               cached_A=cached_x, cached_B=cached_y, skeleton_views=self.views, view_generator=self.view_generator)
+                               cached_A=cached_x, cached_B=cached_y, skeleton_views=self.views, view_generator=self.view_generator,
+                               skeleton_options=self.skeleton_options)
         return o.total, o.terms, o.fake_A, o.fake_B, o.lambda_skel
 
 class DiscriminatorStep(nn.Module):
@@ -348,6 +354,9 @@ class Trainer:
         self.rank, self.world = init_distributed(cfg.device)
         self.is_main = self.rank == 0
         if len(dataset) < 1: raise SkeletonCycleGANError("the training set is empty: prepare videos with at least one frame each.")
+        if cfg.skeleton_on and cfg.skel_retarget and not getattr(dataset, "retarget", False):
+            raise SkeletonCycleGANError("skel_retarget needs the dataset's offsets to the other build: make it with "
+                                        "UnpairedDataset(..., retarget=True), as `train` does.")
         if self.world > 1:
             dev = cfg.device or ("cuda" if torch.cuda.is_available() else "cpu")
             self.device = torch.device(f"cuda:{int(os.environ.get('LOCAL_RANK', self.rank))}") if dev == "cuda" else torch.device(dev)
@@ -388,7 +397,7 @@ class Trainer:
         if cfg.compile: G, F, D_A, D_B = (torch.compile(n, mode=cfg.compile_mode) for n in (G, F, D_A, D_B))
         self._D_frozen = (D_A, D_B)                                     # called directly in the G step (no gradient sync needed)
         self.g_step = GeneratorStep(G, F, cfg.lambda_cyc, cfg.lambda_identity, cfg.skel_loss if cfg.skeleton_on else None,
-                                    cfg.views, self.view_gen)
+                                    cfg.views, self.view_gen, dict(target="retargeted") if cfg.skel_retarget else None)
         self.d_step = DiscriminatorStep(D_A, D_B)
         if self.world > 1:
             from torch.nn.parallel import DistributedDataParallel as DDP
@@ -473,10 +482,12 @@ class Trainer:
     def _cached(self, b, side):
         return {k: self._to(v).float() for k, v in cached_from_batch(b, side).items()}
 
-    def _recompute(self, img):
+    def _recompute(self, img, b, side):
         with torch.no_grad(), torch.autocast(img.device.type, enabled=False):
             o = self.H(img.float())
-        return {"logits": o.heatmap_logits, "landmarks": o.landmarks, "visibility": o.visibility}
+        c = {"logits": o.heatmap_logits, "landmarks": o.landmarks, "visibility": o.visibility}
+        if f"r{side}" in b: c["retarget"] = self._to(b[f"r{side}"]).float()   # the offsets are the dataset's, constant per frame
+        return c
 
     def train_step(self, batch) -> dict:
         "One iteration in the reference's order: G step (D frozen), then D_A and D_B on pooled fakes. Returns tensors."
@@ -485,7 +496,7 @@ class Trainer:
         cx = cy = None
         if cfg.skeleton_on:
             cx, cy = ((self._cached(batch, "x"), self._cached(batch, "y")) if cfg.cache_h_real
-                      else (self._recompute(x), self._recompute(y)))
+                      else (self._recompute(x, batch, "x"), self._recompute(y, batch, "y")))
         # G step: discriminators frozen, so the G loss's gradient does not touch them
         _set_requires_grad((self.D_A, self.D_B), False)
         self.opt_G.zero_grad(set_to_none=True)
@@ -726,7 +737,9 @@ def train(a, b, out, cfg: TrainConfig | None = None, resume: bool = False, callb
     load = cfg.load_size or round(cfg.size * 286 / 256)
     backend = cfg.pose_backend
     if not cfg.skeleton_on and not all(backend in P.pose_backends for P in (A, B)): backend = A.primary_backend
-    ds = UnpairedDataset(A, B, size=cfg.size, load_size=load, flip=cfg.flip, seed=cfg.seed, backend=backend)
+    rt = cfg.skeleton_on and cfg.skel_retarget   # offsets to the other build, once per frame
+    ds = UnpairedDataset(A, B, size=cfg.size, load_size=load, flip=cfg.flip, seed=cfg.seed, backend=backend,
+                         retarget=rt)
     tr = Trainer(cfg, ds, out, H=H, callbacks=callbacks, resume=resume, progress=progress)
     tr.fit()
     return tr

@@ -393,3 +393,19 @@ def test_generator_objective_traces_without_graph_breaks():
     ex = torch._dynamo.explain(step)(x, y)
     assert ex.graph_break_count == 0, ex.break_reasons
     print(f"traced in {time.time() - t:.1f} s")
+
+
+def test_retarget_points_draws_the_pose_with_the_other_build():
+    "On exact synthetic keypoints, x's pose retargeted to B's measured build lands on the ground-truth retargeting."
+    from skeleton_cyclegan.evaluate import pose_metrics
+    from skeleton_cyclegan.losses import body_build, retarget_points
+    from skeleton_cyclegan.synthetic import DISJOINT_A, DISJOINT_B, motion, retarget
+    mA, mB, mt = motion(DISJOINT_A, 300, 0), motion(DISJOINT_B, 300, 1), motion(DISJOINT_A, 100, 2)
+    build = lambda m: body_build(torch.from_numpy(m.keypoints), torch.ones(m.keypoints.shape[:2]))
+    bA, bB = build(mA), build(mB)
+    R = retarget_points(torch.from_numpy(mt.keypoints), bA, bB).numpy()
+    truth = retarget(mt, DISJOINT_B)[0]                   # B's body on A's joint angles
+    moved, kept = pose_metrics(R, truth), pose_metrics(mt.keypoints, truth)
+    assert moved["pck10"] > 0.95 and moved["arms_pck10"] > 0.95, moved
+    assert moved["mean_error"] < 0.5 * kept["mean_error"], (moved, kept)
+    torch.testing.assert_close(retarget_points(torch.from_numpy(mt.keypoints), bA, bA), torch.from_numpy(mt.keypoints))

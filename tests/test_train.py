@@ -337,3 +337,31 @@ def test_train_through_openpose_caches_H_real_once(tmp_path, prepared):
     assert (A / "pose_openpose_logits.npy").stat().st_mtime_ns == stamp
     with pytest.raises(SkeletonCycleGANError, match="pose_backend"):
         T.train(A, B, tmp_path / "run3", tiny(max_iters=1, device="cpu"), H=Ho, progress=False)
+
+
+def test_train_with_skel_retarget_serves_offsets_and_recomputing_H_agrees(tmp_path, prepared, H):
+    "train() with skel_retarget builds the dataset with per-frame offsets to the other build; recomputing H(real) keeps them."
+    tr = T.train(*prepared, tmp_path / "run", tiny(max_iters=2, skel_retarget=True, device="cpu"), H=H, progress=False)
+    assert tr.dataset.retarget and tr.dataset[0]["rx"].shape == (33, 2) and tr.dataset.rA.shape == (4, 33, 2)
+    assert json.loads((tmp_path / "run" / "config.json").read_text())["skel_retarget"] is True
+    ds = _ds(prepared, flip=False, retarget=True)
+    ds.load_size = 64
+    a = T.Trainer(tiny(max_iters=1, load_size=64, flip=False, skel_retarget=True), ds, tmp_path / "a", H=H, progress=False).fit()
+    b = T.Trainer(tiny(max_iters=1, load_size=64, flip=False, skel_retarget=True, cache_h_real=False), ds, tmp_path / "b",
+                  H=H, progress=False).fit()
+    assert a[0]["skel_G"] == pytest.approx(b[0]["skel_G"], rel=1e-2, abs=1e-4)
+    with pytest.raises(SkeletonCycleGANError, match="retarget=True"):
+        T.Trainer(tiny(skel_retarget=True), _ds(prepared), tmp_path / "c", H=H, progress=False)
+
+
+def test_retarget_offsets_with_openpose_caches(tmp_path, prepared):
+    "OpenPose's 18-point layout has its own skeleton tree; the offsets come from its heat maps at its temperature."
+    import shutil
+    from skeleton_cyclegan.data import UnpairedDataset, ensure_pose_cache
+    try:
+        from skeleton_cyclegan.openpose import openpose
+        Ho = openpose(device="cpu", input_size=128)
+    except SkeletonCycleGANError as e: pytest.skip(f"OpenPose model file not available here: {e}")
+    A, B = (ensure_pose_cache(shutil.copytree(p, tmp_path / p.name), Ho, progress=False) for p in prepared)
+    ds = UnpairedDataset(A, B, size=64, load_size=72, backend="openpose", retarget=True)
+    assert ds.rA.shape == (4, 18, 2) and np.isfinite(ds.rA).all() and ds[1]["ry"].shape == (18, 2)
