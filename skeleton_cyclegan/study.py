@@ -22,8 +22,9 @@ from .train import Callback, TrainConfig, train
 
 # %% auto #0
 __all__ = ['STUDY_VERSION', 'DEFAULT_STUDY', 'LIMBS', 'METRICS', 'EXTRA', 'ACCEPTANCE', 'check_study', 'load_study', 'study_data',
-           'Snapshots', 'run_config', 'limb_angle_errors', 'judge_snapshot', 'run_folder', 'run_study', 'one_run',
-           'collect', 'summarize', 'summary_table', 'acceptance', 'not_worse', 'curves_figure', 'report']
+           'Snapshots', 'run_config', 'limb_angle_errors', 'judge_snapshot', 'frame_metrics', 'pair_bounds',
+           'run_folder', 'run_study', 'one_run', 'collect', 'summarize', 'summary_table', 'bounds_table', 'acceptance',
+           'not_worse', 'curves_figure', 'report']
 
 # %% ../nbs/11_study.ipynb #0da6b1d3
 STUDY_VERSION = 1
@@ -51,6 +52,7 @@ DEFAULT_STUDY = {
         "plain D16": {"lambda_skel": 0.0, "n_layers_D": 1},
         "bones D16": {"skel_loss": "bones", "n_layers_D": 1, "skel_views": 0.0},
         "coords views": {"skel_loss": "coords", "skel_views": 1.0},   # H scores random views of the fakes
+        "coords rt views": {"skel_loss": "coords", "skel_views": 1.0, "skel_retarget": True},   # + the other domain's build
     },
 }
 
@@ -125,6 +127,9 @@ def run_config(study: dict, candidate: str, seed: int, device=None) -> TrainConf
 
 # %% ../nbs/11_study.ipynb #ee61bbc5
 from .losses import BONES
+from .core import to_uint8
+from .evaluate import detail
+from .translate import resize_crops
 LIMBS = BONES[33][:8]   # upper/lower arms, then upper/lower legs, in BlazePose's layout
 
 def limb_angle_errors(pred, ref, limbs=LIMBS) -> np.ndarray:
@@ -139,7 +144,10 @@ def limb_angle_errors(pred, ref, limbs=LIMBS) -> np.ndarray:
 def judge_snapshot(path, ref: Reference, H_judge: Judge | None = None, retargeted=None, device=None) -> dict:
     """The judge's metrics of one G snapshot (`evaluate_run`), the limb-angle errors, the metrics against the
     `retargeted` ground truth (`rt_*`), H's own PCK and the H–judge gap; the frames stay in `_samples`."""
-    r = evaluate_run(path, ref, device=device, progress=False)
+    return _study_metrics(evaluate_run(path, ref, device=device, progress=False), ref, H_judge, retargeted)
+
+def _study_metrics(r: dict, ref: Reference, H_judge=None, retargeted=None) -> dict:
+    "Add the study's own measures to judged frames `r` (with `_kp` and `_samples`): limb angles, `rt_*`, H's PCK, the gap."
     kp, target = r["_kp"], (ref.gt_kp if ref.gt_kp is not None else ref.source_kp)
     e = limb_angle_errors(kp, target)
     r.update(angle_err=float(np.nanmean(e)), arms_angle_err=float(np.nanmean(e[:, :4])))
@@ -149,6 +157,32 @@ def judge_snapshot(path, ref: Reference, H_judge: Judge | None = None, retargete
         r.update(h_pck10=h["h_pck10"], h_arms_pck10=h["h_arms_pck10"])
         r["h_gap"] = r["h_pck10"] - (r["gt_pck10"] if ref.gt_kp is not None else r["pck10"])
     return r
+
+def frame_metrics(frames, ref: Reference, H_judge: Judge | None = None, retargeted=None) -> dict:
+    "The study's numbers for fixed frames (N, S, S, 3) uint8 at the runs' size standing in for G(x), judged like a snapshot."
+    frames = np.asarray(frames)
+    kp = ref.judge(frames)
+    r = dict(pose_metrics(kp, ref.source_kp), _kp=kp, _samples=frames)
+    if ref.gt_kp is not None: r.update(pose_metrics(kp, ref.gt_kp, "gt_"))
+    if ref.classifier is not None: r["called_B"] = float((ref.classifier.prob_B(frames) >= 0.5).mean())
+    if ref.real_B is not None: r["detail"] = detail(frames) / max(ref.real_B_detail, 1e-6)
+    return _study_metrics(r, ref, H_judge, retargeted)
+
+def pair_bounds(study: dict, pair: str, ref: Reference, H_judge: Judge | None = None) -> dict | None:
+    """What two fixed answers score on a synthetic pair, judged like the runs (None for a real pair): A's test frames
+    unchanged (the pose kept, with A's build and look) and B's figure drawn in the test poses (a perfect translation:
+    its keypoints *are* the retargeted ground truth, so what it misses is the judge's own error on B at this size)."""
+    from skeleton_cyclegan.synthetic import motion, render, retarget
+    dA, dB = _synthetic(study["pairs"][pair]["A"]), _synthetic(study["pairs"][pair]["B"])
+    if dA is None or dB is None: return None
+    n, S = len(ref.crops), int(study.get("render_size", 128))
+    kp, depth = retarget(motion(dA, int(study.get("eval_frames", 100)), 2), dB)   # the test motion, as `study_data` makes it
+    perfect = np.stack([render(k, dB.appearance, S, d) for k, d in zip(kp[:n], depth[:n])])
+    out = {}
+    for name, crops in (("[A unchanged]", ref.crops), ("[perfect B]", perfect)):
+        r = frame_metrics(to_uint8(resize_crops(crops, ref.size)), ref, H_judge, kp[:n])
+        out[name] = {k: v for k, v in r.items() if not k.startswith("_")}
+    return out
 
 # %% ../nbs/11_study.ipynb #edef5e60
 def run_folder(out, pair, candidate, seed) -> Path: return Path(out) / "runs" / _slug(pair) / _slug(candidate) / f"seed{int(seed)}"
@@ -177,13 +211,18 @@ def run_study(out="study_out", study: dict | str | None = None, pairs=None, cand
     for pair in pairs:
         A, B, test, rt = study_data(study, pair, out / "data" / _slug(pair), H, progress)
         todo = [(c, s) for c in candidates for s in seeds if not _done(run_folder(out, pair, c, s), study["budgets"])]
+        bounds_file = out / f"bounds_{_slug(pair)}.json"
+        need_bounds = rt is not None and not bounds_file.exists()
+        parallel = jobs > 1 and len(todo) > 1
+        if need_bounds or (todo and not parallel):
+            ref = reference(test, B, size=study["train"]["size"], max_frames=study.get("eval_frames", 100), device=dev,
+                            progress=progress)
+            H_judge = Judge(H)
+        if need_bounds: save_json(pair_bounds(study, pair, ref, H_judge), bounds_file)   # once per study folder
         if not todo: continue
-        if jobs > 1 and len(todo) > 1:
+        if parallel:
             _parallel(out, study, pair, todo, dev, jobs)
             continue
-        ref = reference(test, B, size=study["train"]["size"], max_frames=study.get("eval_frames", 100), device=dev,
-                        progress=progress)
-        H_judge = Judge(H)
         for k, (cand, seed) in enumerate(todo):
             if progress: print(f"[{pair} {k + 1}/{len(todo)}] {cand}, seed {seed}", flush=True)
             one_run(out, study, pair, cand, seed, A, B, ref, H, H_judge, dev, rt, progress)
@@ -262,7 +301,7 @@ def summarize(rows) -> dict:
             if len(v): out[k][m] = (float(v.mean()), float(v.std()), len(v))
     return out
 
-def summary_table(rows, pair: str, budget: int | None = None, metrics=None) -> str:
+def summary_table(rows, pair: str, budget: int | None = None, metrics=None, title: str | None = None) -> str:
     "Mean ± std over seeds of every candidate on `pair` at `budget` (default: the largest one present)."
     S = summarize(rows)
     budget = budget or max((b for (p, _, b) in S if p == pair), default=None)
@@ -273,7 +312,14 @@ def summary_table(rows, pair: str, budget: int | None = None, metrics=None) -> s
     head = ["candidate", "seeds"] + [h for _, h, _ in cols]
     w = [max(len(x) for x in c) for c in zip(head, *body)]
     line = lambda cells: "  ".join(c.ljust(n) if i == 0 else c.rjust(n) for i, (c, n) in enumerate(zip(cells, w)))
-    return f"{pair} @ {budget} iterations\n" + "\n".join([line(head), line(["-" * n for n in w])] + [line(b) for b in body])
+    return (title or f"{pair} @ {budget} iterations") + "\n" + "\n".join([line(head), line(["-" * n for n in w])] + [line(b) for b in body])
+
+def bounds_table(out, pair: str) -> str | None:
+    "The fixed answers of `pair_bounds` (saved by `run_study`) as a table like the runs', or None when there are none."
+    f = Path(out) / f"bounds_{_slug(pair)}.json"
+    if not f.exists(): return None
+    rows = [dict(pair=pair, candidate=k, seed=0, budget=0, **v) for k, v in load_json(f).items()]
+    return summary_table(rows, pair, 0, title=f"{pair}: fixed answers, judged like the runs")
 
 ACCEPTANCE = [  # issue 10, on the disjoint pair at the largest budget: (what, metric, relation to the baseline or a bound)
     ("judged pose error ≤ 0.6 × plain (limb angles)", "angle_err", ("ratio_le", 0.6)),
@@ -357,6 +403,8 @@ def report(out, method: str | None = None, baseline: str = "plain") -> str:
     if not rows: raise SkeletonCycleGANError(f"{out} holds no finished study runs yet: run the study first.")
     parts = [f"# Study results ({len(rows)} snapshots)\n", f"machine: {machine_description()}\n"]
     for pair in dict.fromkeys(r["pair"] for r in rows):
+        bt = bounds_table(out, pair)
+        if bt: parts.append("```\n" + bt + "\n```\n")
         for b in sorted({r["budget"] for r in rows if r["pair"] == pair}):
             parts.append("```\n" + summary_table(rows, pair, b) + "\n```\n")
         curves_figure(rows, pair, Path(out) / f"curves_{_slug(pair)}.png")
