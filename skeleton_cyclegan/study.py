@@ -169,17 +169,20 @@ def frame_metrics(frames, ref: Reference, H_judge: Judge | None = None, retarget
     return _study_metrics(r, ref, H_judge, retargeted)
 
 def pair_bounds(study: dict, pair: str, ref: Reference, H_judge: Judge | None = None) -> dict | None:
-    """What two fixed answers score on a synthetic pair, judged like the runs (None for a real pair): A's test frames
-    unchanged (the pose kept, with A's build and look) and B's figure drawn in the test poses (a perfect translation:
-    its keypoints *are* the retargeted ground truth, so what it misses is the judge's own error on B at this size)."""
-    from skeleton_cyclegan.synthetic import motion, render, retarget
+    """What three fixed answers score on a synthetic pair, judged like the runs (None for a real pair): A's test frames
+    unchanged (the pose kept, with A's build and look); B's figure drawn in the test poses (a perfect translation:
+    its keypoints *are* the retargeted ground truth, so what it misses is the judge's own error on B at this size);
+    B's figure standing at rest in every frame (what a G collapsed to B's usual pose scores)."""
+    from skeleton_cyclegan.synthetic import forward_kinematics, motion, render, retarget
     dA, dB = _synthetic(study["pairs"][pair]["A"]), _synthetic(study["pairs"][pair]["B"])
     if dA is None or dB is None: return None
     n, S = len(ref.crops), int(study.get("render_size", 128))
     kp, depth = retarget(motion(dA, int(study.get("eval_frames", 100)), 2), dB)   # the test motion, as `study_data` makes it
     perfect = np.stack([render(k, dB.appearance, S, d) for k, d in zip(kp[:n], depth[:n])])
+    rest_kp, rest_depth = forward_kinematics({}, dB.appearance.body, hip_y=dB.hip_y)
+    rest = np.repeat(render(rest_kp[0], dB.appearance, S, rest_depth[0])[None], n, 0)
     out = {}
-    for name, crops in (("[A unchanged]", ref.crops), ("[perfect B]", perfect)):
+    for name, crops in (("[A unchanged]", ref.crops), ("[perfect B]", perfect), ("[B at rest]", rest)):
         r = frame_metrics(to_uint8(resize_crops(crops, ref.size)), ref, H_judge, kp[:n])
         out[name] = {k: v for k, v in r.items() if not k.startswith("_")}
     return out
