@@ -1,4 +1,5 @@
-"""Copy a finished study's results (no weights) into the repository: study.json, summary.md, the curves, and per run
+"""Copy a finished study's results (no weights) into the repository: study.json, summary.md, the curves, the fixed
+answers (bounds_*.json), and per run
 config.json, metrics.json, snapshot_seconds.json and a palette-compressed grid.png.
 
     python tools/keep_study_results.py STUDY_OUT study/results/NAME
@@ -19,7 +20,7 @@ def small_png(src: Path, dst: Path, scale: float = 0.75):
 def main(src, dst):
     src, dst = Path(src), Path(dst)
     dst.mkdir(parents=True, exist_ok=True)
-    for f in ["study.json", "summary.md", *[p.name for p in src.glob("curves_*.png")]]:
+    for f in ["study.json", "summary.md", *[p.name for p in [*src.glob("curves_*.png"), *src.glob("bounds_*.json")]]]:
         if (src / f).exists(): shutil.copy2(src / f, dst / f)
     for m in src.glob("runs/*/*/seed*/metrics.json"):
         run = m.parent
