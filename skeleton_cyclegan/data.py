@@ -599,6 +599,14 @@ def _soft_points(heat, K, temperature=1.0, chunk=256) -> torch.Tensor:
     return torch.cat([soft_argmax(torch.from_numpy(np.asarray(heat[i:i + chunk, :K], np.float32)), temperature) / heat.shape[-1]
                       for i in range(0, len(heat), chunk)])
 
+def _default_coord_temperature(backend) -> float:
+    "The soft-argmax temperature of the backend's heat maps (its output's `coord_temperature`, as the `coords` loss uses it)."
+    if backend == "openpose":
+        from skeleton_cyclegan.openpose import OpenPoseOutput
+        return OpenPoseOutput.coord_temperature
+    from skeleton_cyclegan.pose import PoseOutput
+    return PoseOutput.coord_temperature
+
 def retarget_offsets(A: PreparedVideo, B: PreparedVideo, backend: str = "blazepose", temperature: float = 1.0):
     """Per frame of A (B), how far each of H's points moves when the pose is drawn with B's (A's) build: (N,K,2)
     float32 in pixels of that video's prepared crops, and the two `losses.Build`s (measured by H over each video)."""
@@ -631,16 +639,19 @@ class UnpairedDataset(torch.utils.data.Dataset):
             raise SkeletonCycleGANError(f"the '{backend}' caches do not fit together: flip_index has {len(self.flip_index)} "
                                         f"entries, A's heatmaps are {tuple(self.hA.shape[1:])}, B's {tuple(self.hB.shape[1:])}; "
                                         "make both with the same H (`ensure_pose_cache`).")
-        self.retarget = bool(retarget)
-        if self.retarget:
-            t = temperature or _default_coord_temperature(backend)
-            self.rA, self.rB, self.builds = retarget_offsets(self.A, self.B, backend, t)
+        self.retarget = False
+        if retarget: self.enable_retarget(temperature)
 
     @property
     def hA(self): return self.A.heatmap_logits(self.backend)
     @property
     def hB(self): return self.B.heatmap_logits(self.backend)
     def __len__(self): return max(len(self.A), len(self.B))
+    def enable_retarget(self, temperature: float | None = None):
+        "Compute (once) and serve each frame's offsets to the other domain's build, as `rx` and `ry`."
+        t = temperature or _default_coord_temperature(self.backend)
+        self.rA, self.rB, self.builds = retarget_offsets(self.A, self.B, self.backend, t)
+        self.retarget = True
     def set_epoch(self, epoch: int): self.epoch = int(epoch)
 
     def _view(self, P, heat, i, rng, offsets=None):
@@ -681,14 +692,6 @@ class UnpairedDataset(torch.utils.data.Dataset):
         return item
 
 # %% ../nbs/02_data.ipynb #70407d94
-def _default_coord_temperature(backend) -> float:
-    "The soft-argmax temperature of the backend's heat maps (its output's `coord_temperature`, as the `coords` loss uses it)."
-    if backend == "openpose":
-        from skeleton_cyclegan.openpose import OpenPoseOutput
-        return OpenPoseOutput.coord_temperature
-    from skeleton_cyclegan.pose import PoseOutput
-    return PoseOutput.coord_temperature
-
 def _default_flip_index(backend):
     if backend == "openpose":
         from skeleton_cyclegan.openpose import COCO18_FLIP_INDEX

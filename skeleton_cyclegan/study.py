@@ -46,12 +46,12 @@ DEFAULT_STUDY = {
         "plain": {"lambda_skel": 0.0},
         "paper": {"skel_loss": "paper"},
         "logits": {"skel_loss": "logits"},
-        "coords": {"skel_loss": "coords", "skel_views": 0.0},   # as measured before views existed
+        "coords": {"skel_loss": "coords", "skel_views": 0.0, "skel_retarget": False},   # as measured before views existed
         "gaussian": {"skel_loss": "gaussian"},
         "bones": {"skel_loss": "bones", "skel_views": 0.0},
         "plain D16": {"lambda_skel": 0.0, "n_layers_D": 1},
         "bones D16": {"skel_loss": "bones", "n_layers_D": 1, "skel_views": 0.0},
-        "coords views": {"skel_loss": "coords", "skel_views": 1.0},   # H scores random views of the fakes
+        "coords views": {"skel_loss": "coords", "skel_views": 1.0, "skel_retarget": False},   # H scores random views of the fakes
         "coords rt views": {"skel_loss": "coords", "skel_views": 1.0, "skel_retarget": True},   # + the other domain's build
     },
 }

@@ -67,7 +67,7 @@ class TrainConfig:
     lambda_skel: float | None = _f(None, "weight of the skeleton loss (None or 'auto': balanced automatically; 0: plain CycleGAN)")
     skel_ratio: float = _f(0.5, "automatic λ_skel: target of λ_skel·L_skel relative to the other G terms")
     skel_views: float | None = _f(None, "H scores random views of G(x) and F(y) (zoom, rotation, shift, blur, noise; 1 = ±10 %, ±10°, ±6 %, σ ≤ 1 px, 0.03) so that a texture tuned to one view cannot fool it; coords and bones only (None or auto: 1 with those, 0 with the heat-map forms; 0: off)")
-    skel_retarget: bool = _f(False, "coords: the target is x's pose drawn with the other domain's build (bone lengths, hip height and framing as H sees each video, measured once): skeleton scale normalisation, so G need not keep A's build to keep A's pose")
+    skel_retarget: bool | None = _f(None, "coords: the target is x's pose drawn with the other domain's build (bone lengths, hip height and framing as H sees each video, measured once): skeleton scale normalisation, so G need not keep A's build to keep A's pose (None or auto: on with coords, off with the other forms)")
     skel_loss: str = _f("coords", "skeleton loss form: coords (soft-argmax keypoints: the one that kept the pose in issue 10's study), paper (eq. 5 as written), logits, gaussian or bones")
     pose_backend: str = _f("blazepose", "pose network H: blazepose or openpose (CLI: --pose); its H(real) is cached once per dataset")
     cache_h_real: bool = _f(True, "take H(real) from the dataset's cache (off: recompute H on real frames every step; for benchmarks)")
@@ -103,6 +103,11 @@ class TrainConfig:
             raise SkeletonCycleGANError(f"skel_views={self.skel_views}: give a strength ≥ 0 (0: off; auto: by form).")
         if self.skel_views and self.skel_loss not in VIEW_FORMS:
             raise SkeletonCycleGANError(f"skel_views needs a point form of the skeleton loss {VIEW_FORMS}, not {self.skel_loss!r}.")
+        if isinstance(self.skel_retarget, str):
+            s = self.skel_retarget.lower()
+            if s not in ("auto", "none", "", "true", "false", "1", "0", "yes", "no", "on", "off"):
+                raise SkeletonCycleGANError(f"skel_retarget={self.skel_retarget!r}: give true, false or auto.")
+            self.skel_retarget = None if s in ("auto", "none", "") else s in ("true", "1", "yes", "on")
         if self.skel_retarget and self.skel_loss != "coords":
             raise SkeletonCycleGANError(f"skel_retarget moves the points the coords form compares, not {self.skel_loss!r}: "
                                         "use skel_loss='coords' or skel_retarget=False.")
@@ -118,6 +123,10 @@ class TrainConfig:
     def views(self) -> float:
         "The strength of the random views H scores: `skel_views`, or by form when auto (1 for coords and bones, else 0)."
         return float(self.skel_views) if self.skel_views is not None else (1.0 if self.skel_loss in VIEW_FORMS else 0.0)
+    @property
+    def retarget(self) -> bool:
+        "Whether the coords target is drawn with the other domain's build: `skel_retarget`, or by form when auto (coords only)."
+        return bool(self.skel_retarget) if self.skel_retarget is not None else self.skel_loss == "coords"
 
     def save(self, path): save_json(asdict(self), path)
 
@@ -128,6 +137,7 @@ class TrainConfig:
         if unknown: raise SkeletonCycleGANError(f"{path} has settings this version does not know: {sorted(unknown)}; "
                                                 "it was written by another version of skeleton-cyclegan.")
         d.setdefault("skel_views", 0.0)   # written before views existed: H saw the fakes themselves
+        d.setdefault("skel_retarget", False)   # … and before retargeting: the target was x's own points
         return cls(**d)
 
 # %% ../nbs/06_train.ipynb #6b55997b
@@ -354,9 +364,11 @@ class Trainer:
         self.rank, self.world = init_distributed(cfg.device)
         self.is_main = self.rank == 0
         if len(dataset) < 1: raise SkeletonCycleGANError("the training set is empty: prepare videos with at least one frame each.")
-        if cfg.skeleton_on and cfg.skel_retarget and not getattr(dataset, "retarget", False):
-            raise SkeletonCycleGANError("skel_retarget needs the dataset's offsets to the other build: make it with "
-                                        "UnpairedDataset(..., retarget=True), as `train` does.")
+        if cfg.skeleton_on and cfg.retarget and not getattr(dataset, "retarget", False):
+            if not hasattr(dataset, "enable_retarget"):
+                raise SkeletonCycleGANError("skel_retarget needs the dataset's offsets to the other build: use an "
+                                            "UnpairedDataset, or set skel_retarget=False.")
+            dataset.enable_retarget()   # once, before any batch: the offsets are constant per frame
         if self.world > 1:
             dev = cfg.device or ("cuda" if torch.cuda.is_available() else "cpu")
             self.device = torch.device(f"cuda:{int(os.environ.get('LOCAL_RANK', self.rank))}") if dev == "cuda" else torch.device(dev)
@@ -397,7 +409,7 @@ class Trainer:
         if cfg.compile: G, F, D_A, D_B = (torch.compile(n, mode=cfg.compile_mode) for n in (G, F, D_A, D_B))
         self._D_frozen = (D_A, D_B)                                     # called directly in the G step (no gradient sync needed)
         self.g_step = GeneratorStep(G, F, cfg.lambda_cyc, cfg.lambda_identity, cfg.skel_loss if cfg.skeleton_on else None,
-                                    cfg.views, self.view_gen, dict(target="retargeted") if cfg.skel_retarget else None)
+                                    cfg.views, self.view_gen, dict(target="retargeted") if cfg.retarget else None)
         self.d_step = DiscriminatorStep(D_A, D_B)
         if self.world > 1:
             from torch.nn.parallel import DistributedDataParallel as DDP
@@ -737,7 +749,7 @@ def train(a, b, out, cfg: TrainConfig | None = None, resume: bool = False, callb
     load = cfg.load_size or round(cfg.size * 286 / 256)
     backend = cfg.pose_backend
     if not cfg.skeleton_on and not all(backend in P.pose_backends for P in (A, B)): backend = A.primary_backend
-    rt = cfg.skeleton_on and cfg.skel_retarget   # offsets to the other build, once per frame
+    rt = cfg.skeleton_on and cfg.retarget   # offsets to the other build, once per frame
     ds = UnpairedDataset(A, B, size=cfg.size, load_size=load, flip=cfg.flip, seed=cfg.seed, backend=backend,
                          retarget=rt)
     tr = Trainer(cfg, ds, out, H=H, callbacks=callbacks, resume=resume, progress=progress)

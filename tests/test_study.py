@@ -84,9 +84,9 @@ def test_kept_results_are_reproduced_by_their_study_json(kept):
     assert runs, f"no kept runs in {kept}"
     for f in runs:
         m = json.loads(f.read_text())
-        was = {"skel_views": 0.0, **m["config"]}            # runs from before the views had none (TrainConfig.load: 0)
+        was = {"skel_views": 0.0, "skel_retarget": False, **m["config"]}   # runs from before views / retargeting had none
         cfg = run_config(study, m["candidate"], m["seed"])
-        now = {**asdict(cfg), "skel_views": cfg.views}      # the strength in effect (auto resolved)
-        ignore = {"device"} | (set() if cfg.skeleton_on else {"skel_loss", "skel_views"})   # no skeleton term: moot
+        now = {**asdict(cfg), "skel_views": cfg.views, "skel_retarget": cfg.retarget}   # what is in effect (auto resolved)
+        ignore = {"device"} | (set() if cfg.skeleton_on else {"skel_loss", "skel_views", "skel_retarget"})   # no skeleton term: moot
         diff = {k: (v, now.get(k)) for k, v in was.items() if k not in ignore and now.get(k) != v}
         assert not diff, f"{f.relative_to(KEPT)}: its study.json now gives {diff} (was, now)"

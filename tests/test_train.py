@@ -350,8 +350,17 @@ def test_train_with_skel_retarget_serves_offsets_and_recomputing_H_agrees(tmp_pa
     b = T.Trainer(tiny(max_iters=1, load_size=64, flip=False, skel_retarget=True, cache_h_real=False), ds, tmp_path / "b",
                   H=H, progress=False).fit()
     assert a[0]["skel_G"] == pytest.approx(b[0]["skel_G"], rel=1e-2, abs=1e-4)
-    with pytest.raises(SkeletonCycleGANError, match="retarget=True"):
-        T.Trainer(tiny(skel_retarget=True), _ds(prepared), tmp_path / "c", H=H, progress=False)
+    plain_ds, own_ds = _ds(prepared), _ds(prepared)
+    T.Trainer(tiny(), plain_ds, tmp_path / "c", H=H, progress=False)    # the default (auto: on with coords) asks for them
+    assert plain_ds.retarget and plain_ds.rA.shape == (4, 33, 2)
+    T.Trainer(tiny(skel_retarget=False), own_ds, tmp_path / "d", H=H, progress=False)
+    assert not own_ds.retarget
+
+    class Bare(torch.utils.data.Dataset):   # a dataset that cannot make the offsets
+        def __len__(self): return 4
+        def __getitem__(self, i): return own_ds[i]
+    with pytest.raises(SkeletonCycleGANError, match="skel_retarget=False"):
+        T.Trainer(tiny(), Bare(), tmp_path / "e", H=H, progress=False)
 
 
 def test_retarget_offsets_with_openpose_caches(tmp_path, prepared):
