@@ -30,8 +30,8 @@ from .translate import (TemporalFilter, as_prepared, draw_skeleton_on, generate,
 __all__ = ['L_SHOULDER', 'R_SHOULDER', 'L_HIP', 'R_HIP', 'BODY17', 'ARMS', 'JUDGES', 'H_NAMES', 'COLUMNS', 'DEMO_DEFAULTS',
            'DEFAULT_SETTINGS', 'torso_size', 'pose_errors', 'pck', 'pose_metrics', 'temporal_jitter', 'detail', 'Judge',
            'judge', 'training_signal', 'judge_warning', 'DomainClassifier', 'train_domain_classifier', 'fid_kid',
-           'Reference', 'reference', 'evaluate_run', 'format_table', 'save_metrics', 'evaluate', 'verdict', 'demo_data',
-           'small_config', 'compare', 'compare_figure', 'demo']
+           'Reference', 'reference', 'frame_scores', 'evaluate_run', 'format_table', 'save_metrics', 'evaluate',
+           'verdict', 'demo_data', 'small_config', 'compare', 'compare_figure', 'demo']
 
 # %% ../nbs/08_evaluate.ipynb #05afc11e
 L_SHOULDER, R_SHOULDER, L_HIP, R_HIP = 11, 12, 23, 24
@@ -247,6 +247,15 @@ def reference(A, B=None, size: int = 64, judge_net: Judge | None = None, max_fra
         real_B = np.asarray(B.crops[:max(n, 64)])
     return Reference(crops, size, src, gt, clf, acc, J, real_B, float(seen[:, BODY17].mean()) if len(seen) else None)
 
+def frame_scores(frames, kp, ref: Reference) -> dict:
+    """Scores of frames standing in for G(A) (N, S, S, 3) uint8 and the judge's keypoints `kp` on them: pose against the
+    judge on the source, against the ground truth (`gt_*`) when known, `called_B` and `detail` when `ref` has B."""
+    r = pose_metrics(kp, ref.source_kp)
+    if ref.gt_kp is not None: r.update(pose_metrics(kp, ref.gt_kp, "gt_"))
+    if ref.classifier is not None: r["called_B"] = float((ref.classifier.prob_B(frames) >= 0.5).mean())
+    if ref.real_B is not None: r["detail"] = detail(frames) / max(ref.real_B_detail, 1e-6)
+    return r
+
 def evaluate_run(run, ref: Reference, smooth: float = 0.6, batch: int = 8, device=None, fid: bool = False,
                  progress: bool = True) -> dict:
     "Translate the reference's source frames with the run's G and measure them (flat dict of numbers and notes)."
@@ -268,9 +277,8 @@ def evaluate_run(run, ref: Reference, smooth: float = 0.6, batch: int = 8, devic
     notes = [n for n in (J.note, judge_warning(J.name, r["trained_through"])) if n]
     if notes: r["judge_note"] = " ".join(notes)
     if ref.source_found is not None: r["source_found"] = ref.source_found
-    r.update(pose_metrics(kp, ref.source_kp))
+    r.update(frame_scores(gen, kp, ref))
     if ref.gt_kp is not None:
-        r.update(pose_metrics(kp, ref.gt_kp, "gt_"))
         r["source_gt_pck10"] = pose_metrics(ref.source_kp, ref.gt_kp)["pck10"]   # the judge's own ceiling
     motion = ref.gt_kp if ref.gt_kp is not None else ref.source_kp
     r["jitter"] = temporal_jitter(kp, motion)
@@ -280,9 +288,7 @@ def evaluate_run(run, ref: Reference, smooth: float = 0.6, batch: int = 8, devic
     r["filter_strength"] = smooth
     if ref.classifier is not None:
         r["domain_accuracy"] = ref.classifier_accuracy
-        r["called_B"] = float((ref.classifier.prob_B(gen) >= 0.5).mean())
         r["called_B_filtered"] = float((ref.classifier.prob_B(fil) >= 0.5).mean())
-    if ref.real_B is not None: r["detail"] = detail(gen) / max(ref.real_B_detail, 1e-6)
     if fid and ref.real_B is not None: r.update(fid_kid(to_uint8(resize_crops(ref.real_B, ref.size)), gen, device))
     r["_samples"], r["_kp"] = gen, kp   # kept in memory for figures and further metrics; dropped from JSON
     return r

@@ -128,7 +128,7 @@ def run_config(study: dict, candidate: str, seed: int, device=None) -> TrainConf
 # %% ../nbs/11_study.ipynb #ee61bbc5
 from .losses import BONES
 from .core import to_uint8
-from .evaluate import detail
+from .evaluate import frame_scores
 from .translate import resize_crops
 LIMBS = BONES[33][:8]   # upper/lower arms, then upper/lower legs, in BlazePose's layout
 
@@ -162,11 +162,7 @@ def frame_metrics(frames, ref: Reference, H_judge: Judge | None = None, retarget
     "The study's numbers for fixed frames (N, S, S, 3) uint8 at the runs' size standing in for G(x), judged like a snapshot."
     frames = np.asarray(frames)
     kp = ref.judge(frames)
-    r = dict(pose_metrics(kp, ref.source_kp), _kp=kp, _samples=frames)
-    if ref.gt_kp is not None: r.update(pose_metrics(kp, ref.gt_kp, "gt_"))
-    if ref.classifier is not None: r["called_B"] = float((ref.classifier.prob_B(frames) >= 0.5).mean())
-    if ref.real_B is not None: r["detail"] = detail(frames) / max(ref.real_B_detail, 1e-6)
-    return _study_metrics(r, ref, H_judge, retargeted)
+    return _study_metrics(dict(frame_scores(frames, kp, ref), _kp=kp, _samples=frames), ref, H_judge, retargeted)
 
 def pair_bounds(study: dict, pair: str, ref: Reference, H_judge: Judge | None = None) -> dict | None:
     """What three fixed answers score on a synthetic pair, judged like the runs (None for a real pair): A's test frames

@@ -36,6 +36,11 @@ __all__ = ['POSE_BACKENDS', 'CHECKPOINT_FORMAT', 'GENERATORS_FORMAT', 'LOSS_TERM
            'init_distributed', 'Trainer', 'plot_losses', 'load_generators', 'train']
 
 # %% ../nbs/06_train.ipynb #02c822c4
+def _parse_bool(s: str) -> bool:
+    if s.lower() in ("1", "true", "yes", "on"): return True
+    if s.lower() in ("0", "false", "no", "off"): return False
+    raise ValueError(s)
+
 def _f(default, help):
     "A dataclass field with its CLI help text."
     return field(default=default, metadata={"help": help})
@@ -104,10 +109,8 @@ class TrainConfig:
         if self.skel_views and self.skel_loss not in VIEW_FORMS:
             raise SkeletonCycleGANError(f"skel_views needs a point form of the skeleton loss {VIEW_FORMS}, not {self.skel_loss!r}.")
         if isinstance(self.skel_retarget, str):
-            s = self.skel_retarget.lower()
-            if s not in ("auto", "none", "", "true", "false", "1", "0", "yes", "no", "on", "off"):
-                raise SkeletonCycleGANError(f"skel_retarget={self.skel_retarget!r}: give true, false or auto.")
-            self.skel_retarget = None if s in ("auto", "none", "") else s in ("true", "1", "yes", "on")
+            try: self.skel_retarget = None if self.skel_retarget.lower() in ("auto", "none", "") else _parse_bool(self.skel_retarget)
+            except ValueError: raise SkeletonCycleGANError(f"skel_retarget={self.skel_retarget!r}: give true, false or auto.") from None
         if self.skel_retarget and self.skel_loss != "coords":
             raise SkeletonCycleGANError(f"skel_retarget moves the points the coords form compares, not {self.skel_loss!r}: "
                                         "use skel_loss='coords' or skel_retarget=False.")
@@ -141,11 +144,6 @@ class TrainConfig:
         return cls(**d)
 
 # %% ../nbs/06_train.ipynb #6b55997b
-def _parse_bool(s: str) -> bool:
-    if s.lower() in ("1", "true", "yes", "on"): return True
-    if s.lower() in ("0", "false", "no", "off"): return False
-    raise ValueError(s)
-
 def _parse_optional(kind):
     def parse(s):
         if s.lower() in ("none", "auto", ""): return None
@@ -749,9 +747,7 @@ def train(a, b, out, cfg: TrainConfig | None = None, resume: bool = False, callb
     load = cfg.load_size or round(cfg.size * 286 / 256)
     backend = cfg.pose_backend
     if not cfg.skeleton_on and not all(backend in P.pose_backends for P in (A, B)): backend = A.primary_backend
-    rt = cfg.skeleton_on and cfg.retarget   # offsets to the other build, once per frame
-    ds = UnpairedDataset(A, B, size=cfg.size, load_size=load, flip=cfg.flip, seed=cfg.seed, backend=backend,
-                         retarget=rt)
+    ds = UnpairedDataset(A, B, size=cfg.size, load_size=load, flip=cfg.flip, seed=cfg.seed, backend=backend)
     tr = Trainer(cfg, ds, out, H=H, callbacks=callbacks, resume=resume, progress=progress)
     tr.fit()
     return tr
