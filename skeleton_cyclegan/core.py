@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 # %% auto #0
-__all__ = ['SkeletonCycleGANError', 'cache_dir', 'ensure_dir', 'atomic_path', 'save_json', 'load_json', 'sha256_file',
+__all__ = ['SkeletonCycleGANError', 'cache_dir', 'ensure_dir', 'atomic_path', 'save_json', 'load_json', 'sha256_file', 'patch',
            'shared_data_dir', 'pick_device', 'machine_description', 'to_tensor', 'to_uint8']
 
 # %% ../nbs/00_core.ipynb #ea9b4a7a
@@ -78,6 +78,19 @@ def sha256_file(path, chunk=1 << 20) -> str:
     with open(path, "rb") as f:
         while b := f.read(chunk): h.update(b)
     return h.hexdigest()
+
+# %% ../nbs/00_core.ipynb #d3a75640
+def patch(f):
+    "Decorator: add `f` to the class annotated on its first parameter (`def m(self: Cls, ...)`); returns `f`."
+    import inspect
+    first = next(iter(inspect.signature(f).parameters.values()), None)
+    ann = None if first is None or first.annotation is first.empty else first.annotation
+    cls = f.__globals__.get(ann, None) if isinstance(ann, str) else ann   # a string under postponed annotations
+    if not isinstance(cls, type):
+        raise TypeError(f"@patch: annotate the first parameter of {f.__name__} with a class, got {ann!r}")
+    f.__qualname__ = f"{cls.__name__}.{f.__name__}"
+    setattr(cls, f.__name__, f)
+    return f
 
 # %% ../nbs/00_core.ipynb #e5951ad5
 def shared_data_dir() -> Path | None:
