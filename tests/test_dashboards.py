@@ -21,8 +21,9 @@ import pytest
 import torch
 
 from skeleton_cyclegan.core import SkeletonCycleGANError
-from skeleton_cyclegan.dashboards import (FrameViewer, LambdaDashboard, TrainingMonitor, decode_png, loss_figure,
-                                          png_bytes, watch)
+from skeleton_cyclegan.lambda_dashboard import LambdaDashboard
+from skeleton_cyclegan.monitor import TrainingMonitor, decode_png, loss_figure, png_bytes, watch
+from skeleton_cyclegan.viewer import FrameViewer
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "tests" / "out"
@@ -61,8 +62,7 @@ class StandInTrainer:
 
 
 class StandInH(torch.nn.Module):
-    "33 landmarks along the brightest row of the image; heatmaps = brightness."
-    edges = [(11, 12), (11, 23), (12, 24), (23, 24)]
+    "33 landmarks along the brightest row of the image; heatmaps = brightness (no backend: drawn in BlazePose's layout)."
 
     def forward(self, x):
         g = x.mean(1)
