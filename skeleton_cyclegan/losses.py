@@ -24,7 +24,8 @@ __all__ = ['LAMBDA_CYC', 'SKELETON_LOSSES', 'lsgan_d_loss', 'lsgan_g_loss', 'cyc
 def lsgan_d_loss(D: nn.Module, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
     "Eq. 7 for the discriminator: ½·(E[(D(real) − 1)²] + E[D(fake)²]); `fake` is detached (no gradient reaches G)."
     pred_real, pred_fake = D(real).float(), D(fake.detach()).float()
-    return 0.5 * (F.mse_loss(pred_real, torch.ones_like(pred_real)) + F.mse_loss(pred_fake, torch.zeros_like(pred_fake)))
+    real_term = F.mse_loss(pred_real, torch.ones_like(pred_real))
+    return 0.5 * (real_term + F.mse_loss(pred_fake, torch.zeros_like(pred_fake)))
 
 def lsgan_g_loss(D: nn.Module, fake: torch.Tensor) -> torch.Tensor:
     "Eq. 7 for the generator: E[(D(fake) − 1)²] — G wants its images scored as real."

@@ -18,6 +18,7 @@ from skeleton_cyclegan.core import SkeletonCycleGANError
 
 torch.set_num_threads(min(2, torch.get_num_threads()))
 T = pytest.importorskip("skeleton_cyclegan.train")
+C = pytest.importorskip("skeleton_cyclegan.checkpoint")
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -38,7 +39,7 @@ def _frames(n, size, seed):
 @pytest.fixture(scope="module")
 def prepared(tmp_path_factory, H):
     "Two prepared datasets of 4 frames at 64² with cached H(real), written by the data component."
-    from skeleton_cyclegan.data import write_prepared
+    from skeleton_cyclegan.prepare import write_prepared
     d = tmp_path_factory.mktemp("prepared")
     for name, seed in (("A", 0), ("B", 1)):
         write_prepared(d / name, _frames(4, 64, seed), None, None, np.zeros((4, 3), np.float32), {}, H=H, progress=False)
@@ -64,26 +65,27 @@ def _log(run):
 
 def test_config_defaults_are_the_papers():
     c = T.TrainConfig()
-    assert (c.size, c.blocks, c.batch_size, c.lr, c.beta1, c.beta2) == (256, 9, 1, 2e-4, 0.5, 0.999)
+    assert (c.size, c.resolved("cpu").n_blocks, c.batch_size, c.lr, c.beta1, c.beta2) == (256, 9, 1, 2e-4, 0.5, 0.999)
     assert (c.n_epochs, c.n_epochs_decay, c.pool_size, c.lambda_cyc, c.lambda_identity) == (100, 100, 50, 10.0, 0.0)
     assert c.lambda_skel is None and c.skeleton_on
-    assert c.skel_loss == "coords"   # not the paper's eq. 5 (`paper`): issue 10's study
+    assert c.skel_loss == "coords"   # not the paper's eq. 5 (`paper`): see study/REPORT.md
     with pytest.raises(SkeletonCycleGANError): T.TrainConfig(amp="fp8")
     with pytest.raises(SkeletonCycleGANError): T.TrainConfig(batch_size=0)
 
 
 def test_config_json_roundtrip_and_every_field_has_a_flag(tmp_path):
     import argparse, dataclasses
+    from skeleton_cyclegan.config import add_config_args, config_from_args
     c = T.TrainConfig(size=128, lambda_skel=3.0, max_iters=9, flip=False, device="cpu")
     c.save(tmp_path / "c.json")
     assert T.TrainConfig.load(tmp_path / "c.json") == c
-    p = T.add_config_args(argparse.ArgumentParser())
+    p = add_config_args(argparse.ArgumentParser())
     flags = {s for a in p._actions for s in a.option_strings}
     for f in dataclasses.fields(T.TrainConfig):
         assert "--" + f.name.replace("_", "-") in flags, f.name
     a = p.parse_args(["--size", "128", "--lambda-skel", "3", "--max-iters", "9", "--no-flip", "--device", "cpu"])
-    assert T.config_from_args(a) == c
-    assert T.config_from_args(p.parse_args(["--channels-last", "no"])).channels_last is False
+    assert config_from_args(a) == c
+    assert config_from_args(p.parse_args(["--channels-last", "no"])).channels_last is False
     (tmp_path / "bad.json").write_text(json.dumps({"size": 64, "no_such_field": 1}))
     with pytest.raises(SkeletonCycleGANError, match="does not know"): T.TrainConfig.load(tmp_path / "bad.json")
 
@@ -146,7 +148,8 @@ def test_resume_is_exact_and_outputs_are_written(tmp_path, prepared, H):
     for k in ("G", "F", "D_A", "D_B", "opt_G", "opt_D", "sched_G", "sched_D", "pool_A", "pool_B", "rng", "config", "iteration", "balancer"):
         assert k in ck, k
     assert ck["iteration"] == 4 and ck["config"]["ngf"] == 8
-    G, F, gc = T.load_generators(run)
+    from skeleton_cyclegan.checkpoint import load_generators
+    G, F, gc = load_generators(run)
     assert gc == {"size": 64, "ngf": 8, "n_blocks": 1}
     assert torch.equal(G.state_dict()["model.1.weight"], ck["G"]["model.1.weight"])
 
@@ -184,16 +187,16 @@ def test_nan_guard_stops_clearly_and_keeps_the_last_good_checkpoint(tmp_path, pr
     with pytest.raises(T.NonFiniteLossError, match="iteration 4") as e:
         T.Trainer(cfg, Poisoned(_ds(prepared)), tmp_path / "r", progress=False).fit()
     assert isinstance(e.value, SkeletonCycleGANError) and "checkpoint" in str(e.value)
-    assert T.load_checkpoint(tmp_path / "r" / "checkpoint.pt")["iteration"] == 2
+    assert C.load_checkpoint(tmp_path / "r" / "checkpoint.pt")["iteration"] == 2
     assert all(np.isfinite(v) for r in _log(tmp_path / "r") for k, v in r.items() if k != "iteration")
 
 
 def test_corrupt_or_foreign_checkpoint_is_a_clear_error(tmp_path):
     (tmp_path / "checkpoint.pt").write_bytes(b"PK\x03\x04 not really")
-    with pytest.raises(SkeletonCycleGANError, match="not a readable checkpoint"): T.load_checkpoint(tmp_path / "checkpoint.pt")
+    with pytest.raises(SkeletonCycleGANError, match="not a readable checkpoint"): C.load_checkpoint(tmp_path / "checkpoint.pt")
     torch.save({"format": "something-else"}, tmp_path / "other.pt")
-    with pytest.raises(SkeletonCycleGANError, match="not a"): T.load_checkpoint(tmp_path / "other.pt")
-    with pytest.raises(SkeletonCycleGANError, match="no checkpoint"): T.load_checkpoint(tmp_path / "missing.pt")
+    with pytest.raises(SkeletonCycleGANError, match="not a"): C.load_checkpoint(tmp_path / "other.pt")
+    with pytest.raises(SkeletonCycleGANError, match="no checkpoint"): C.load_checkpoint(tmp_path / "missing.pt")
 
 
 KILL_WORKER = textwrap.dedent('''
@@ -201,12 +204,13 @@ KILL_WORKER = textwrap.dedent('''
     from pathlib import Path
     torch.set_num_threads(1)
     import skeleton_cyclegan.train as T
+    from skeleton_cyclegan.checkpoint import CHECKPOINT_FORMAT
     from skeleton_cyclegan.data import UnpairedDataset
     A, B, out = sys.argv[1:4]
     real_save, calls = torch.save, [0]
     def slow_save(obj, f, *a, **k):
         real_save(obj, f, *a, **k)
-        if isinstance(obj, dict) and obj.get("format") == T.CHECKPOINT_FORMAT:
+        if isinstance(obj, dict) and obj.get("format") == CHECKPOINT_FORMAT:
             calls[0] += 1
             if calls[0] == 2:                        # the second checkpoint: leave it half-written and wait to be killed
                 size = Path(f).stat().st_size
@@ -238,7 +242,7 @@ def test_kill_9_while_writing_a_checkpoint_keeps_the_previous_one(tmp_path, prep
         if p.poll() is None: p.kill()
     assert p.returncode == -signal.SIGKILL
     assert list(out.glob(".checkpoint-*")), "a half-written temporary checkpoint should be left over"
-    assert T.load_checkpoint(out / "checkpoint.pt")["iteration"] == 2
+    assert C.load_checkpoint(out / "checkpoint.pt")["iteration"] == 2
     tr = T.Trainer(tiny(lambda_skel=0.0, checkpoint_every=2), _ds(prepared), out, resume=True, progress=False)
     assert tr.iteration == 2
     tr.fit()
@@ -298,7 +302,7 @@ def test_ddp_two_cpu_processes_stay_in_sync(tmp_path, prepared):
     assert torch.equal(r0["params"], r1["params"])          # and their weights stayed identical
     assert r0["hist"] == r1["hist"] and len(r0["hist"]) == 3  # the logged losses are the mean over ranks
     assert [x["iteration"] for x in _log(out)] == [1, 2, 3]
-    assert T.load_checkpoint(out / "checkpoint.pt")["iteration"] == 3
+    assert C.load_checkpoint(out / "checkpoint.pt")["iteration"] == 3
 
 
 def test_resume_with_other_network_settings_is_a_clear_error(tmp_path, prepared):
@@ -316,8 +320,10 @@ def test_train_through_openpose_caches_H_real_once(tmp_path, prepared):
         from skeleton_cyclegan.openpose import openpose
         Ho = openpose(device="cpu", input_size=128)
     except SkeletonCycleGANError as e: pytest.skip(f"OpenPose model file not available here: {e}")
-    assert T.config_from_args(T.add_config_args(argparse.ArgumentParser()).parse_args(["--pose", "openpose"])).pose_backend == "openpose"
-    with pytest.raises(SystemExit): T.add_config_args(argparse.ArgumentParser()).parse_args(["--pose", "nope"])
+    from skeleton_cyclegan.config import add_config_args, config_from_args
+    parser = add_config_args(argparse.ArgumentParser())
+    assert config_from_args(parser.parse_args(["--pose", "openpose"])).pose_backend == "openpose"
+    with pytest.raises(SystemExit): parser.parse_args(["--pose", "nope"])
     A, B = (shutil.copytree(p, tmp_path / p.name) for p in prepared)
     # these frames are noise: OpenPose sees no visible point in them, so the default `coords` (weighted by the real
     # frame's visibility) is rightly 0 here; the heat-map form `paper` still compares the maps
@@ -340,23 +346,24 @@ def test_train_through_openpose_caches_H_real_once(tmp_path, prepared):
 
 
 def test_train_with_skel_retarget_serves_offsets_and_recomputing_H_agrees(tmp_path, prepared, H):
-    "train() with skel_retarget builds the dataset with per-frame offsets to the other build; recomputing H(real) keeps them."
+    "train() with skel_retarget gives the dataset per-frame offsets to the other build; recomputing H(real) keeps them."
     tr = T.train(*prepared, tmp_path / "run", tiny(max_iters=2, skel_retarget=True, device="cpu"), H=H, progress=False)
-    assert tr.dataset.retarget and tr.dataset[0]["rx"].shape == (33, 2) and tr.dataset.rA.shape == (4, 33, 2)
+    assert tr.dataset[0]["rx"].shape == (33, 2) and tr.dataset.offsets[0].shape == (4, 33, 2)
     assert json.loads((tmp_path / "run" / "config.json").read_text())["skel_retarget"] is True
-    ds = _ds(prepared, flip=False, retarget=True)
+    ds = _ds(prepared, flip=False)
     ds.load_size = 64
-    a = T.Trainer(tiny(max_iters=1, load_size=64, flip=False, skel_retarget=True), ds, tmp_path / "a", H=H, progress=False).fit()
-    b = T.Trainer(tiny(max_iters=1, load_size=64, flip=False, skel_retarget=True, cache_h_real=False), ds, tmp_path / "b",
-                  H=H, progress=False).fit()
+    a = T.Trainer(tiny(max_iters=1, load_size=64, flip=False, skel_retarget=True), ds, tmp_path / "a", H=H,
+                  progress=False).fit()
+    b = T.Trainer(tiny(max_iters=1, load_size=64, flip=False, skel_retarget=True, cache_h_real=False), ds,
+                  tmp_path / "b", H=H, progress=False).fit()
     assert a[0]["skel_G"] == pytest.approx(b[0]["skel_G"], rel=1e-2, abs=1e-4)
     plain_ds, own_ds = _ds(prepared), _ds(prepared)
-    T.Trainer(tiny(), plain_ds, tmp_path / "c", H=H, progress=False)    # the default (auto: on with coords) asks for them
-    assert plain_ds.retarget and plain_ds.rA.shape == (4, 33, 2)
+    T.Trainer(tiny(), plain_ds, tmp_path / "c", H=H, progress=False)    # the default (auto: on with coords) sets them
+    assert plain_ds.offsets is not None and plain_ds.offsets[0].shape == (4, 33, 2)
     T.Trainer(tiny(skel_retarget=False), own_ds, tmp_path / "d", H=H, progress=False)
-    assert not own_ds.retarget
+    assert own_ds.offsets is None
 
-    class Bare(torch.utils.data.Dataset):   # a dataset that cannot make the offsets
+    class Bare(torch.utils.data.Dataset):   # a dataset that cannot take the offsets
         def __len__(self): return 4
         def __getitem__(self, i): return own_ds[i]
     with pytest.raises(SkeletonCycleGANError, match="skel_retarget=False"):
@@ -366,11 +373,35 @@ def test_train_with_skel_retarget_serves_offsets_and_recomputing_H_agrees(tmp_pa
 def test_retarget_offsets_with_openpose_caches(tmp_path, prepared):
     "OpenPose's 18-point layout has its own skeleton tree; the offsets come from its heat maps at its temperature."
     import shutil
-    from skeleton_cyclegan.data import UnpairedDataset, ensure_pose_cache
+    from skeleton_cyclegan.data import UnpairedDataset
+    from skeleton_cyclegan.prepare import ensure_pose_cache
+    from skeleton_cyclegan.skeleton import retarget_offsets
     try:
         from skeleton_cyclegan.openpose import openpose
         Ho = openpose(device="cpu", input_size=128)
     except SkeletonCycleGANError as e: pytest.skip(f"OpenPose model file not available here: {e}")
     A, B = (ensure_pose_cache(shutil.copytree(p, tmp_path / p.name), Ho, progress=False) for p in prepared)
-    ds = UnpairedDataset(A, B, size=64, load_size=72, backend="openpose", retarget=True)
-    assert ds.rA.shape == (4, 18, 2) and np.isfinite(ds.rA).all() and ds[1]["ry"].shape == (18, 2)
+    ds = UnpairedDataset(A, B, size=64, load_size=72, backend="openpose")
+    rA, rB, _ = retarget_offsets(A, B, "openpose")
+    ds.set_offsets(rA, rB)
+    assert rA.shape == (4, 18, 2) and np.isfinite(rA).all() and ds[1]["ry"].shape == (18, 2)
+
+
+def test_config_json_says_what_ran(tmp_path, prepared, H):
+    "config.json holds the resolved config: automatic settings filled in (λ_skel's balancing stays automatic)."
+    T.Trainer(tiny(n_blocks=None, load_size=None), _ds(prepared), tmp_path, H=H, progress=False)
+    saved = json.loads((tmp_path / "config.json").read_text())
+    assert (saved["n_blocks"], saved["load_size"], saved["skel_views"], saved["skel_retarget"]) == (6, 72, 1.0, True)
+    assert (saved["amp"], saved["num_workers"], saved["lambda_skel"], saved["device"]) == ("off", 0, None, None)
+
+
+@pytest.mark.parametrize("flags, says", [
+    (dict(lr=float("nan")), "lr=nan"), (dict(beta1=1.5), "beta1=1.5"), (dict(lr=float("inf")), "lr=inf"),
+    (dict(lambda_cyc=float("nan")), "lambda_cyc=nan"), (dict(lambda_skel=float("nan")), "lambda_skel=nan"),
+    (dict(size=66), "multiple of 4"), (dict(load_size=32), "load_size=32"), (dict(batch_size=0), "batch_size=0"),
+    (dict(pool_size=-1), "pool_size=-1"), (dict(skel_views=float("inf")), "skel_views=inf")])
+def test_impossible_numbers_are_refused_with_one_line_each(flags, says):
+    with pytest.raises(SkeletonCycleGANError, match="invalid training settings") as e:
+        T.TrainConfig(**flags)
+    lines = str(e.value).splitlines()
+    assert len(lines) == 2 and says in lines[1], lines
