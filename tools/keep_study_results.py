@@ -2,8 +2,12 @@
 answers (bounds_*.json), and per run
 config.json, metrics.json, snapshot_seconds.json and a palette-compressed grid.png.
 
+Pairs of real videos (a pair whose A or B is a video file) keep no grid: a grid shows the source frames and G's
+translations of them, pictures of footage that is not ours to redistribute. Their numbers are kept.
+
     python tools/keep_study_results.py STUDY_OUT study/results/NAME
 """
+import json
 import shutil
 import sys
 from pathlib import Path
@@ -17,8 +21,14 @@ def small_png(src: Path, dst: Path, scale: float = 0.75):
     im.quantize(colors=128, method=Image.Quantize.MEDIANCUT).save(dst, optimize=True)
 
 
+def is_footage(study: dict, pair: str) -> bool:
+    "Whether `pair` of the study is made of video files (real footage) rather than synthetic dancers."
+    return any(Path(str(study["pairs"].get(pair, {}).get(k, ""))).suffix for k in ("A", "B"))
+
+
 def main(src, dst):
     src, dst = Path(src), Path(dst)
+    study = json.loads((src / "study.json").read_text())
     dst.mkdir(parents=True, exist_ok=True)
     for f in ["study.json", "summary.md", *[p.name for p in [*src.glob("curves_*.png"), *src.glob("bounds_*.json")]]]:
         if (src / f).exists(): shutil.copy2(src / f, dst / f)
@@ -28,7 +38,8 @@ def main(src, dst):
         out.mkdir(parents=True, exist_ok=True)
         for f in ("config.json", "metrics.json", "snapshot_seconds.json"):
             if (run / f).exists(): shutil.copy2(run / f, out / f)
-        if (run / "grid.png").exists(): small_png(run / "grid.png", out / "grid.png")
+        footage = is_footage(study, json.loads(m.read_text())["pair"])
+        if (run / "grid.png").exists() and not footage: small_png(run / "grid.png", out / "grid.png")
     print(f"kept {len(list(dst.rglob('metrics.json')))} runs in {dst}")
 
 
