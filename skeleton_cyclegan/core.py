@@ -61,6 +61,7 @@ def atomic_path(path):
     finally:
         if tmp.exists(): tmp.unlink()
 
+# %% ../nbs/00_core.ipynb #fd8185e0
 def save_json(obj, path):
     "Write `obj` as indented JSON to `path`, atomically."
     with atomic_path(path) as tmp: tmp.write_text(json.dumps(obj, indent=2, default=str) + "\n")
