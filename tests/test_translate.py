@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from skeleton_cyclegan.core import SkeletonCycleGANError, ensure_dir
-from skeleton_cyclegan.data import write_prepared
+from skeleton_cyclegan.folder import write_prepared
 from skeleton_cyclegan.networks import ResnetGenerator
 from skeleton_cyclegan.translate import TemporalFilter, generate, panel, paste_back, translate
 from skeleton_cyclegan.video import read_frames, video_info, write_video
@@ -14,7 +14,7 @@ from skeleton_cyclegan.video import read_frames, video_info, write_video
 
 def fake_run(folder, size=32):
     "A run folder holding random G and F in the generators-only format training exports."
-    from skeleton_cyclegan.train import GENERATORS_FORMAT, save_checkpoint
+    from skeleton_cyclegan.checkpoint import GENERATORS_FORMAT, save_checkpoint
     torch.manual_seed(0)
     g, f = ResnetGenerator(ngf=4, n_blocks=1), ResnetGenerator(ngf=4, n_blocks=1)
     st = {"format": GENERATORS_FORMAT, "package_version": "test", "iteration": 0,
@@ -41,7 +41,7 @@ def clip(tmp_path_factory, ffmpeg):
     decoded = [(t, f) for t, f in read_frames(src)]
     keep = [i for i in range(len(decoded)) if i != 3]              # frame 3: the person was "lost"
     boxes = np.array([[25 + 4 * i, 35, 40] for i in keep], np.float32)
-    from skeleton_cyclegan.data import crop_square
+    from skeleton_cyclegan.track import crop_square
     crops = np.stack([crop_square(decoded[i][1], b, 48)[0] for i, b in zip(keep, boxes)])
     meta = dict(fps=10.0, frame_times=[round(decoded[i][0], 4) for i in keep], n_dropped=1,
                 source=dict(path=str(src.resolve())), settings=dict(fps=None, max_frames=None))
