@@ -8,14 +8,18 @@ import pytest
 import torch
 
 from skeleton_cyclegan.core import SkeletonCycleGANError, shared_data_dir, to_tensor
-from skeleton_cyclegan.openpose import (BLAZEPOSE_TO_COCO18, COCO18_EDGES, COCO18_FLIP_INDEX, COCO18_LIMBS, COCO18_NAMES,
-                                        COCO18_TO_BLAZEPOSE, OPENPOSE_PAF_INDEX, _same_pad, assemble_people,
-                                        blazepose_to_coco18, coco18_to_blazepose, draw_coco18, find_peaks,
-                                        load_openpose_graph, openpose, openpose_model_file, read_graphdef)
+from skeleton_cyclegan.draw import SIDE_COLORS, draw_skeleton
+from skeleton_cyclegan.openpose import (BLAZEPOSE_TO_COCO18, COCO18_TO_BLAZEPOSE, OPENPOSE_PAF_INDEX, assemble_people,
+                                        blazepose_to_coco18, coco18_to_blazepose, find_peaks, load_openpose_graph,
+                                        openpose, openpose_model_file)
+from skeleton_cyclegan.pose import COCO18_EDGES, COCO18_FLIP_INDEX, COCO18_LIMBS, COCO18_NAMES
+from skeleton_cyclegan.tfgraph import read_graphdef
+from skeleton_cyclegan.tflite import same_pad
 
 FIX = Path(__file__).parent / "fixtures" / "openpose"
 META = json.loads((FIX / "meta.json").read_text())
-_spec = importlib.util.spec_from_file_location("make_openpose_fixtures", Path(__file__).parent.parent / "tools" / "make_openpose_fixtures.py")
+_spec = importlib.util.spec_from_file_location("make_openpose_fixtures",
+                                               Path(__file__).parent.parent / "tools" / "make_openpose_fixtures.py")
 tool = importlib.util.module_from_spec(_spec); _spec.loader.exec_module(tool)
 
 
@@ -155,11 +159,11 @@ def test_graphdef_reader_sees_the_whole_graph():
 
 
 def test_same_padding_puts_the_extra_pixel_after():
-    assert _same_pad(256, 3, 2) == (0, 1)
-    assert _same_pad(255, 3, 2) == (1, 1)
-    assert _same_pad(64, 3, 1) == (1, 1)
-    assert _same_pad(25, 2, 2) == (0, 1)
-    assert _same_pad(24, 2, 2) == (0, 0)
+    assert same_pad(256, 3, 2) == (0, 1)
+    assert same_pad(255, 3, 2) == (1, 1)
+    assert same_pad(64, 3, 1) == (1, 1)
+    assert same_pad(25, 2, 2) == (0, 1)
+    assert same_pad(24, 2, 2) == (0, 0)
 
 
 def test_tables():
@@ -231,16 +235,19 @@ def test_keypoints_through_H_are_in_input_pixels(H256):
     assert pres.eq(1).all() and np.abs(lm[0].numpy() - fig).max() <= 2.5 and 0.5 < flag.item() <= 1
 
 
-def test_draw_coco18():
+def test_draw_skeleton_in_the_openpose_layout(H256):
     img = np.zeros((64, 64, 3), np.uint8)
     kp = _stick_figure(32, 32, 0.3)
-    out = draw_coco18(img, kp)
+    out = draw_skeleton(img, kp, layout=H256)
     assert out.shape == img.shape and out.dtype == np.uint8 and (out > 0).any() and not (img > 0).any()
+    colours = {tuple(c) for c in out.reshape(-1, 3)} - {(0, 0, 0)}
+    assert colours == set(SIDE_COLORS.values())  # left, right and centre limbs
     vis = np.zeros(18); vis[[2, 3]] = 1  # one limb (right upper arm) only
-    one = draw_coco18(img, torch.from_numpy(kp), vis)
+    one = draw_skeleton(img, torch.from_numpy(kp), vis, layout="openpose")
     assert 0 < (one > 0).any(-1).sum() < (out > 0).any(-1).sum()
+    assert {tuple(c) for c in one.reshape(-1, 3)} - {(0, 0, 0)} == {SIDE_COLORS["right"]}
     with pytest.raises(SkeletonCycleGANError, match="18 points"):
-        draw_coco18(img, np.zeros((17, 2)))
+        draw_skeleton(img, np.zeros((17, 2)), layout="openpose")
 
 
 def test_landmarks_are_in_the_callers_pixels(H256):
@@ -257,7 +264,8 @@ def test_landmarks_are_in_the_callers_pixels(H256):
 def test_skeleton_losses_work_through_openpose(H256):
     "Every skeleton-loss form works with OpenPose as H: maps are used as they are (no sigmoid), 0 for the same pose."
     from skeleton_cyclegan.losses import SKELETON_LOSSES, skeleton_loss
-    from skeleton_cyclegan.synthetic import DOMAIN_A, render_frames
+    from skeleton_cyclegan.render import render_frames
+    from skeleton_cyclegan.synthetic import DOMAIN_A
     from skeleton_cyclegan.core import to_tensor
     r = render_frames(DOMAIN_A, 12, size=256, seed=3)
     frames = r[0] if isinstance(r, tuple) else r

@@ -1,5 +1,6 @@
 """The pose component: H (BlazePose) and the detector against the TFLite runtime's outputs (fixtures made by
-tools/make_pose_fixtures.py with ai-edge-litert), gradients, freezing, and every bad input the issue lists.
+tools/make_pose_fixtures.py with ai-edge-litert), gradients, freezing, every bad input the issue lists, the registry
+of pose backends and the skeleton drawer.
 
 The fixtures hold only reference outputs and, per input, a recipe that rebuilds it from ../shared/data
 (tests/fixture_inputs.py): the tests that need a real input skip when that folder is absent."""
@@ -15,8 +16,11 @@ from PIL import Image
 
 import skeleton_cyclegan.pose as pose
 from skeleton_cyclegan.core import SkeletonCycleGANError, shared_data_dir, to_tensor
-from skeleton_cyclegan.pose import (BLAZEPOSE_EDGES, BLAZEPOSE_FLIP_INDEX, BLAZEPOSE_NAMES, BODY17, PersonDetector,
-                                    PoseNet, PoseOutput, blazepose, draw_heatmaps, draw_skeleton, load_tflite, model_file)
+from skeleton_cyclegan.detector import PersonDetector
+from skeleton_cyclegan.draw import SIDE_COLORS, draw_heatmaps, draw_skeleton
+from skeleton_cyclegan.pose import (BLAZEPOSE_EDGES, BLAZEPOSE_FLIP_INDEX, BLAZEPOSE_NAMES, BODY17, POSE_BACKENDS,
+                                    PoseBackend, PoseNet, PoseOutput, blazepose, model_file, pose_backend)
+from skeleton_cyclegan.tflite import load_tflite
 
 sys.path.insert(0, str(Path(__file__).parent))
 from fixture_inputs import rebuild_or_skip  # noqa: E402
@@ -138,7 +142,8 @@ def test_detect_nobody_and_bad_frames(D):
 
 def figure_crop(seed: int = 0) -> np.ndarray:
     "A synthetic dancer's 256² frame: an input that needs no footage, so these tests also run without ../shared."
-    from skeleton_cyclegan.synthetic import DOMAIN_A, render_frames
+    from skeleton_cyclegan.render import render_frames
+    from skeleton_cyclegan.synthetic import DOMAIN_A
     return render_frames(DOMAIN_A, 1, 256, seed=seed)[0][0]
 
 
@@ -328,7 +333,8 @@ def test_keypoint_tables():
     assert [BLAZEPOSE_FLIP_INDEX[i] for i in BLAZEPOSE_FLIP_INDEX] == list(range(33))
     for i, j in enumerate(BLAZEPOSE_FLIP_INDEX):
         a, b = BLAZEPOSE_NAMES[i], BLAZEPOSE_NAMES[j]
-        assert a == b if "left" not in a and "right" not in a else a.replace("left", "right") == b or a.replace("right", "left") == b
+        if "left" not in a and "right" not in a: assert a == b
+        else: assert a.replace("left", "right") == b or a.replace("right", "left") == b
     assert all(0 <= i < 33 and 0 <= j < 33 and i != j for i, j in BLAZEPOSE_EDGES)
     # the edge set is symmetric under the flip
     flipped = {tuple(sorted((BLAZEPOSE_FLIP_INDEX[i], BLAZEPOSE_FLIP_INDEX[j]))) for i, j in BLAZEPOSE_EDGES}
@@ -366,3 +372,71 @@ def test_drawing():
     assert draw_heatmaps(torch.from_numpy(hm), img).shape == img.shape
     with pytest.raises(SkeletonCycleGANError):
         draw_skeleton(np.zeros((10, 10)), lm)
+
+
+def test_drawing_both_layouts_by_side(H):
+    "One drawer for both layouts, named, as a backend or as a network: left, right and centre in their own colours."
+    img = np.full((100, 120, 3), 7, np.uint8)
+    lm = np.full((33, 2), np.nan)                        # NaN points (and their limbs) are left out
+    lm[11], lm[12], lm[13], lm[14] = (20, 30), (90, 30), (20, 80), (90, 80)   # shoulders, elbows
+    for layout in ("blazepose", POSE_BACKENDS["blazepose"], H):
+        out = draw_skeleton(img, torch.from_numpy(lm), layout=layout)
+        assert tuple(out[30, 55]) == SIDE_COLORS["centre"]  # the shoulder line joins both sides
+        assert tuple(out[55, 20]) == SIDE_COLORS["left"] and tuple(out[55, 90]) == SIDE_COLORS["right"]
+        assert (out[5, 5] == 7).all() and (img == 7).all()   # the rest untouched, on a copy
+    kp = np.full((18, 2), np.nan)
+    kp[1], kp[2], kp[3], kp[5], kp[6] = (60, 20), (40, 20), (40, 60), (80, 20), (80, 60)  # neck, shoulders, elbows
+    vis = np.ones(18); vis[6] = 0.1
+    for layout in ("openpose", POSE_BACKENDS["openpose"], POSE_BACKENDS["openpose"].load("cpu", input_size=64)):
+        out = draw_skeleton(img, kp, visibility=vis, layout=layout)
+        assert tuple(out[20, 50]) == SIDE_COLORS["centre"] and tuple(out[20, 70]) == SIDE_COLORS["centre"]
+        assert tuple(out[40, 40]) == SIDE_COLORS["right"]    # right upper arm
+        assert (out[40, 80] == 7).all()                       # the left elbow is not visible enough: no left upper arm
+    one = draw_skeleton(img, kp, layout="openpose", color=(255, 0, 0), thickness=2, min_visibility=0.05)
+    assert tuple(one[40, 40]) == tuple(one[40, 80]) == (255, 0, 0)
+    with pytest.raises(SkeletonCycleGANError, match="33 points"):
+        draw_skeleton(img, kp)                                 # COCO-18 points in the BlazePose layout
+    with pytest.raises(SkeletonCycleGANError, match="unknown pose backend"):
+        draw_skeleton(img, lm, layout="coco")
+
+
+def test_registry_tables_agree_with_the_networks(H):
+    "Each backend's tables are its network's attributes; flips are involutions that map the edges onto themselves."
+    from skeleton_cyclegan.openpose import OpenPose, OpenPoseOutput
+    assert list(POSE_BACKENDS) == ["blazepose", "openpose"]
+    for b, net, out in [(POSE_BACKENDS["blazepose"], type(H), PoseOutput),
+                        (POSE_BACKENDS["openpose"], OpenPose, OpenPoseOutput)]:
+        assert isinstance(b, PoseBackend) and net.backend == b.name
+        assert b.keypoint_names == tuple(net.keypoint_names) and b.num_keypoints == net.num_keypoints
+        assert b.edges == tuple(net.edges) and b.flip_index == tuple(net.flip_index)
+        assert b.coord_temperature == out.coord_temperature
+        assert [b.flip_index[i] for i in b.flip_index] == list(range(b.num_keypoints))
+        assert all(0 <= i < b.num_keypoints and 0 <= j < b.num_keypoints for i, j in b.edges)
+        flipped = {tuple(sorted((b.flip_index[i], b.flip_index[j]))) for i, j in b.edges}
+        assert flipped == {tuple(sorted(e)) for e in b.edges}
+    b = POSE_BACKENDS["blazepose"]
+    assert b.coord_temperature == 1.0 and POSE_BACKENDS["openpose"].coord_temperature == 0.05
+    loaded = b.load("cpu")
+    assert isinstance(loaded, type(H)) and loaded.name == b.network == H.name and pose_backend(loaded) is b
+
+
+def test_registry_loads_openpose():
+    b = POSE_BACKENDS["openpose"]
+    Ho = b.load("cpu", input_size=64)
+    assert type(Ho).__name__ == "OpenPose" and Ho.name == b.network and Ho.input_size == 64 and pose_backend(Ho) is b
+
+
+def test_pose_backend_takes_a_name_a_backend_or_a_network(H):
+    b = POSE_BACKENDS["blazepose"]
+    assert pose_backend("blazepose") is b and pose_backend(b) is b and pose_backend(H) is b
+
+    class Named(torch.nn.Module):  # no `backend` attribute: the first word of its name
+        name = "openpose-thin"
+    assert pose_backend(Named()) is POSE_BACKENDS["openpose"]
+
+    class Foreign(torch.nn.Module):
+        backend = "alphapose"
+    for bad in ["alphapose", "BlazePose", "", None, 3, Foreign()]:
+        with pytest.raises(SkeletonCycleGANError, match="unknown pose backend") as e:
+            pose_backend(bad)
+        assert "blazepose, openpose" in str(e.value)

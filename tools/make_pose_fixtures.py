@@ -83,7 +83,8 @@ def main():
     sys.path.insert(0, str(ROOT / "tests"))
     from fixture_inputs import array_sha256, load_source, rebuild
     from skeleton_cyclegan.core import shared_data_dir
-    from skeleton_cyclegan.pose import MODEL_FILES, PersonDetector, model_file
+    from skeleton_cyclegan.detector import PersonDetector
+    from skeleton_cyclegan.pose import MODEL_FILES, model_file
     data = shared_data_dir()
     if data is None: sys.exit("../shared/data is needed to make the pose fixtures")
     det = PersonDetector(device="cpu")
@@ -108,7 +109,7 @@ def main():
 
     manifest = {"reference": None, "models": {n: s for n, (s, _, _) in MODEL_FILES.items()},
                 "heatmap_bits": HEATMAP_BITS, "crops": {}, "frames": {}}
-    inputs, jobs = {}, []
+    jobs = []
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         for name, recipe in CROPS.items():
