@@ -11,7 +11,8 @@ import numpy as np
 import torch
 
 from skeleton_cyclegan.core import machine_description
-from skeleton_cyclegan.synthetic import DOMAIN_A, DOMAIN_B, _pick_ss, motion, render
+from skeleton_cyclegan.render import default_ss, render
+from skeleton_cyclegan.synthetic import DOMAIN_A, DOMAIN_B, motion
 
 
 def median_fps(fn, n, repeats):
@@ -39,7 +40,7 @@ def main():
             def run(n, size=size, ss=ss):
                 for i in range(n): render(m.keypoints[i], d.appearance, size, m.depth[i], ss=ss)
             fps, cps = median_fps(run, args.frames, args.repeats)
-            s = ss or _pick_ss(size)
+            s = ss or default_ss(size)
             print(f"{d.name:8} {size:5d} {s:3d} {size * s:6d}² {fps:9.0f} {cps:13.0f}")
     n = 2500
     t = time.perf_counter(); motion(DOMAIN_A, n, seed=0); dt = time.perf_counter() - t

@@ -5,9 +5,9 @@ import torch
 
 from skeleton_cyclegan.core import SkeletonCycleGANError
 from skeleton_cyclegan.pose import BLAZEPOSE_NAMES, BODY17
+from skeleton_cyclegan.render import make_dataset, pck, pose_pck, render, render_frames, render_video
 from skeleton_cyclegan.synthetic import (DISJOINT_A, DISJOINT_B, DOMAIN_A, DOMAIN_B, JOINT_LIMITS, REST, Appearance,
-                                         Body, Domain, forward_kinematics, make_dataset, motion, motion_angles, pck,
-                                         pose_pck, render, render_frames, render_video, retarget)
+                                         Body, Domain, forward_kinematics, motion, motion_angles, retarget)
 
 torch.set_num_threads(2)
 DOMAINS = (DOMAIN_A, DOMAIN_B, DISJOINT_A, DISJOINT_B)
@@ -141,7 +141,7 @@ def test_H_sees_the_dancers(H, domain):
 
 
 def test_make_dataset_round_trip(H, tmp_path):
-    from skeleton_cyclegan.data import PreparedVideo
+    from skeleton_cyclegan.folder import PreparedVideo
     pv = make_dataset(DOMAIN_B, tmp_path / "B", n_frames=6, size=64, seed=5, H=H, progress=False)
     frames, m = render_frames(DOMAIN_B, 6, 64, seed=5)
     pv2 = PreparedVideo(tmp_path / "B")
