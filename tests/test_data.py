@@ -1,5 +1,6 @@
-"""Tests of skeleton_cyclegan.data: crops, smoothing, the prepared-dataset format (atomic, resumable, cached), the
-unpaired dataset's augmentation, and prepare on real footage (skipped when ../shared/data is absent)."""
+"""Tests of skeleton_cyclegan.track, .folder, .prepare and .data: crops, smoothing, the prepared-dataset format
+(atomic, resumable, cached), the unpaired dataset's augmentation, and prepare on real footage (skipped when
+../shared/data is absent)."""
 import json
 import os
 import subprocess
@@ -14,9 +15,11 @@ import torch
 from torch import nn
 
 from skeleton_cyclegan.core import SkeletonCycleGANError, shared_data_dir
-from skeleton_cyclegan.data import (CropSettings, PreparedVideo, UnpairedDataset, crop_jitter, crop_square,
-                                    crop_to_frame, frame_to_crop, prepare, prepare_summary, skeleton_window,
-                                    smooth_windows, write_prepared)
+from skeleton_cyclegan.data import UnpairedDataset, default_load_size
+from skeleton_cyclegan.folder import PreparedVideo, write_prepared
+from skeleton_cyclegan.prepare import as_prepared, prepare, prepare_summary
+from skeleton_cyclegan.track import (CropSettings, crop_jitter, crop_square, crop_to_frame, frame_to_crop,
+                                     skeleton_window, smooth_windows)
 from skeleton_cyclegan.pose import BLAZEPOSE_FLIP_INDEX, BLAZEPOSE_NAMES, PoseOutput
 from skeleton_cyclegan.video import write_video
 
@@ -237,6 +240,24 @@ def test_write_prepared_computes_heatmaps(tmp_path):
     assert pv.meta["flip_index"] == BLAZEPOSE_FLIP_INDEX and pv.meta["n_frames"] == 2
 
 
+def test_as_prepared_video_folder_and_errors(clip, tmp_path, monkeypatch):
+    "A video is prepared once into the cache folder named by its content and size; a folder is opened as it is."
+    import skeleton_cyclegan.prepare as P
+    monkeypatch.setenv("SKELETON_CYCLEGAN_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr(P, "PersonDetector", StubDetector)
+    pv = as_prepared(clip, size=64, H=StubH(), progress=False)
+    assert len(pv) == 14 and pv.size == 64 and not pv.reused
+    assert pv.folder.parent == tmp_path / "cache" / "prepared" and pv.folder.name.startswith("walk-")
+    H = StubH()
+    again = as_prepared(clip, size=64, H=H, progress=False)
+    assert again.reused and again.folder == pv.folder and H.calls == 0      # prepare's cache key check
+    assert as_prepared(pv.folder).folder == pv.folder
+    with pytest.raises(SkeletonCycleGANError, match="does not exist"): as_prepared(tmp_path / "nope.mp4")
+    with pytest.raises(SkeletonCycleGANError, match="not a prepared dataset"): as_prepared(tmp_path)
+    (tmp_path / "text.mp4").write_text("not a video")
+    with pytest.raises(SkeletonCycleGANError): as_prepared(tmp_path / "text.mp4")
+
+
 # ---- the unpaired dataset ---------------------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
@@ -290,6 +311,27 @@ def test_augmented_heatmaps_match_H(two_domains):
     assert (_peaks(unswapped) - _peaks(H(it["x"][None]).heatmap_logits[0]))[11].abs().max() > 4
 
 
+def test_offsets_are_served_scaled_and_flipped(two_domains):
+    "Offsets set on the dataset come back as rx/ry: scaled by the resize, mirrored and swapped by a flip."
+    A, B = two_domains
+    assert default_load_size(64) == 72 and UnpairedDataset(A, B, size=64, backend="stub").load_size == 72
+    ds = UnpairedDataset(A, B, size=64, backend="stub", seed=3)
+    assert ds.offsets is None and "rx" not in ds[0]
+    rA = np.tile(np.stack([np.arange(33.0), np.full(33, 2.0)], -1).astype(np.float32), (len(A), 1, 1))
+    rB = np.zeros((len(B), 33, 2), np.float32)
+    ds.set_offsets(rA, rB)
+    assert ds.offsets[0] is rA
+    for i in range(len(ds)):
+        it, plain = ds[i], UnpairedDataset(A, B, size=64, backend="stub", seed=3)[i]
+        assert torch.equal(it["x"], plain["x"]) and torch.equal(it["hy"], plain["hy"])   # the same augmentation
+        k = 72 / 64
+        want = -torch.as_tensor(BLAZEPOSE_FLIP_INDEX).float() if it["flip_x"] else torch.arange(33.0)
+        torch.testing.assert_close(it["rx"], torch.stack([want * k, torch.full((33,), 2 * k)], -1))
+        assert torch.equal(it["ry"], torch.zeros(33, 2))
+    with pytest.raises(SkeletonCycleGANError, match="one offset per frame"): ds.set_offsets(rA[:3], rB)
+    assert UnpairedDataset(A, B, size=64, backend="stub", offsets=(rA, rB))[1]["rx"].shape == (33, 2)
+
+
 def test_no_augmentation_is_exact(two_domains):
     A, B = two_domains
     ds = UnpairedDataset(A, B, size=64, load_size=64, flip=False, backend="stub")
@@ -303,7 +345,8 @@ def test_no_augmentation_is_exact(two_domains):
 
 @pytest.fixture(scope="module")
 def real_models():
-    from skeleton_cyclegan.pose import PersonDetector, blazepose
+    from skeleton_cyclegan.detector import PersonDetector
+    from skeleton_cyclegan.pose import blazepose
     try: return blazepose(device="cpu"), PersonDetector(device="cpu")
     except SkeletonCycleGANError as e: pytest.skip(f"BlazePose model files unavailable: {e}")
 
@@ -331,7 +374,7 @@ def test_real_crops_contain_the_person(taiji):
 @needs_data
 def test_real_keypoints_map_back_to_frame(taiji, real_models):
     "Landmarks stored in crop px, mapped to the frame, agree with H run on a different window of the same frame."
-    from skeleton_cyclegan.data import run_pose
+    from skeleton_cyclegan.track import run_pose
     from skeleton_cyclegan.video import read_frames
     H, _ = real_models
     i = 1
@@ -361,7 +404,7 @@ def test_real_flip_matches_H(taiji, real_models):
 
 @needs_data
 def test_street_crowd_warns_and_follows_one(real_models):
-    from skeleton_cyclegan.data import Tracker
+    from skeleton_cyclegan.track import Tracker
     from skeleton_cyclegan.video import read_frames
     H, D = real_models
     tr = Tracker(H, D, fps=50, name="street_crowd.avi")
@@ -405,8 +448,9 @@ def test_datasets_pickle_by_folder(two_domains):
 @pytest.fixture(scope="module")
 def openpose_domains(tmp_path_factory):
     "Two tiny synthetic datasets (3 frames, 64²; BlazePose primary) with an OpenPose cache (input 128: 16×16 maps)."
-    from skeleton_cyclegan.data import ensure_pose_cache
-    from skeleton_cyclegan.synthetic import DOMAIN_A, DOMAIN_B, make_dataset
+    from skeleton_cyclegan.folder import ensure_pose_cache
+    from skeleton_cyclegan.render import make_dataset
+    from skeleton_cyclegan.synthetic import DOMAIN_A, DOMAIN_B
     try:
         from skeleton_cyclegan.openpose import openpose
         from skeleton_cyclegan.pose import blazepose
@@ -426,7 +470,8 @@ class _Boom(nn.Module):
 
 
 def test_openpose_cache_files_meta_and_reuse(openpose_domains):
-    from skeleton_cyclegan.data import FORMAT_VERSION, ensure_pose_cache, run_pose
+    from skeleton_cyclegan.folder import FORMAT_VERSION, ensure_pose_cache
+    from skeleton_cyclegan.track import run_pose
     from skeleton_cyclegan.openpose import COCO18_FLIP_INDEX
     Ho, A, B = openpose_domains
     f = A.folder
