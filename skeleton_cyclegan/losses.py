@@ -61,8 +61,8 @@ def check_cached(cached: dict, keys, B: int, K: int):
         "pass cached=dict(logits=..., landmarks=..., visibility=...) from the dataset batch.")
     for k in keys:
         if cached[k].shape[0] != B or cached[k].shape[1] < K:
-            raise SkeletonCycleGANError(f"cached[{k!r}] has shape {tuple(cached[k].shape)}, expected batch {B} and {K} "
-                                        "keypoints first: was it computed for another batch or with another pose network?")
+            raise SkeletonCycleGANError(f"cached[{k!r}] has shape {tuple(cached[k].shape)}, expected batch {B} and "
+                                        f"{K} keypoints first: was it computed for another batch or another H?")
 
 def reduce_loss(per_image: torch.Tensor, reduction: str) -> torch.Tensor:
     "'mean' over the batch, or 'none' (per image)."

@@ -97,7 +97,8 @@ def cached_from_batch(batch: dict, side: str = "x") -> dict:
     "The real frames' cached H outputs from an `UnpairedDataset` batch (`side` 'x' for domain A, 'y' for B)."
     try: c = dict(logits=batch[f"h{side}"], landmarks=batch[f"l{side}"], visibility=batch[f"v{side}"])
     except KeyError as e:
-        raise SkeletonCycleGANError(f"the batch has no {e.args[0]!r}: it should come from data.UnpairedDataset.") from None
+        raise SkeletonCycleGANError(f"the batch has no {e.args[0]!r}: it should come from data.UnpairedDataset.") \
+            from None
     if f"r{side}" in batch: c["retarget"] = batch[f"r{side}"]   # offsets to the other build
     return c
 
@@ -134,8 +135,8 @@ def collate(items: list[dict]) -> dict:
 class IterationBatches(torch.utils.data.Sampler):
     "Index batches for iterations [start, end): epoch e's order is a permutation seeded by (seed, e)."
     def __init__(self, n, batch_size, start, end, seed, per_epoch, rank=0, world=1):
-        self.n, self.bs, self.start, self.total, self.seed, self.rank, self.world = n, batch_size, start, end, seed, rank, world
-        self.per_epoch = per_epoch
+        self.n, self.bs, self.start, self.total, self.seed = n, batch_size, start, end, seed
+        self.per_epoch, self.rank, self.world = per_epoch, rank, world
     def __len__(self): return self.total - self.start
     def __iter__(self):
         perm_epoch, perm = None, None

@@ -367,7 +367,7 @@ def _iterate(self: Trainer, batch, pending: list, bar) -> bool:
 # %% ../nbs/10_train.ipynb #cc22ea95
 def training_data(a, b, cfg: TrainConfig, H, rank: int = 0, world: int = 1, progress: bool = True):
     "A and B prepared (rank 0 first, the others then read its cache) with H(real) cached for `cfg.pose_backend`."
-    track_H = H if H is not None and pose_backend(H).name == "blazepose" else None   # prepare tracks with BlazePose
+    track_H = H if H is not None and pose_backend(H).tracks else None   # prepare tracks with BlazePose
     for turn in ((0, 1) if world > 1 else (0,)):
         if (rank == 0) == (turn == 0):
             A, B = (as_prepared(s, max(256, cfg.size), H=track_H, progress=progress) for s in (a, b))

@@ -440,3 +440,8 @@ def test_pose_backend_takes_a_name_a_backend_or_a_network(H):
         with pytest.raises(SkeletonCycleGANError, match="unknown pose backend") as e:
             pose_backend(bad)
         assert "blazepose, openpose" in str(e.value)
+
+
+def test_only_blazepose_tracks_people_in_prepare():
+    from skeleton_cyclegan.pose import pose_backend
+    assert pose_backend("blazepose").tracks and not pose_backend("openpose").tracks
