@@ -22,7 +22,8 @@ from tqdm.auto import tqdm
 import skeleton_cyclegan
 from .core import SkeletonCycleGANError, atomic_path, ensure_dir, patch
 from .pose import pose_backend
-from .prepare import as_prepared, ensure_pose_cache
+from .folder import ensure_pose_cache
+from .prepare import as_prepared
 from .data import UnpairedDataset
 from .networks import cyclegan_networks
 from .losses import LambdaSkel

@@ -70,7 +70,7 @@ def test_imports_flow_one_way_and_never_take_private_names():
 
 
 def test_data_does_not_import_the_losses():
-    for mod in ("track", "prepare", "data"):
+    for mod in ("track", "folder", "prepare", "data"):
         assert not {m for m, _ in imported(PKG / f"{mod}.py")} & {"losses", "skeleton"}, mod
 
 

@@ -39,7 +39,7 @@ def _frames(n, size, seed):
 @pytest.fixture(scope="module")
 def prepared(tmp_path_factory, H):
     "Two prepared datasets of 4 frames at 64² with cached H(real), written by the data component."
-    from skeleton_cyclegan.prepare import write_prepared
+    from skeleton_cyclegan.folder import write_prepared
     d = tmp_path_factory.mktemp("prepared")
     for name, seed in (("A", 0), ("B", 1)):
         write_prepared(d / name, _frames(4, 64, seed), None, None, np.zeros((4, 3), np.float32), {}, H=H, progress=False)
@@ -374,7 +374,7 @@ def test_retarget_offsets_with_openpose_caches(tmp_path, prepared):
     "OpenPose's 18-point layout has its own skeleton tree; the offsets come from its heat maps at its temperature."
     import shutil
     from skeleton_cyclegan.data import UnpairedDataset
-    from skeleton_cyclegan.prepare import ensure_pose_cache
+    from skeleton_cyclegan.folder import ensure_pose_cache
     from skeleton_cyclegan.skeleton import retarget_offsets
     try:
         from skeleton_cyclegan.openpose import openpose
