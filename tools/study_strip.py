@@ -8,8 +8,8 @@ import sys
 import numpy as np
 from PIL import Image, ImageDraw
 
-from skeleton_cyclegan.data import PreparedVideo
-from skeleton_cyclegan.train import load_generators
+from skeleton_cyclegan.checkpoint import load_generators
+from skeleton_cyclegan.folder import PreparedVideo
 from skeleton_cyclegan.translate import generate
 
 TILE, LABEL_W, N = 128, 120, 8
