@@ -223,7 +223,8 @@ def test_frame_viewer_bad_input():
 def tiny_dancers(tmp_path_factory):
     "H and two 4-frame synthetic datasets (128² crops, H's heatmaps cached)."
     from skeleton_cyclegan.pose import blazepose
-    from skeleton_cyclegan.synthetic import DOMAIN_A, DOMAIN_B, make_dataset
+    from skeleton_cyclegan.render import make_dataset
+    from skeleton_cyclegan.synthetic import DOMAIN_A, DOMAIN_B
     d = tmp_path_factory.mktemp("dancers")
     H = blazepose()
     return H, make_dataset(DOMAIN_A, d / "A", 4, 128, 0, H=H, progress=False), make_dataset(DOMAIN_B, d / "B", 4, 128, 1, H=H, progress=False)
