@@ -1,4 +1,4 @@
-"evaluate: the metrics, the table, the domain classifier, the verdict, and a run measured end to end with a stand-in judge."
+"metrics, judge, evaluate: pose metrics, the table, the domain classifier, the verdict, a run judged by a stand-in."
 import json
 from types import SimpleNamespace
 
@@ -8,9 +8,9 @@ import torch
 from torch import nn
 
 from skeleton_cyclegan.core import SkeletonCycleGANError
-from skeleton_cyclegan.evaluate import (ARMS, BODY17, Judge, Reference, evaluate_run, format_table, pck, pose_errors,
-                                        pose_metrics, save_metrics, temporal_jitter, torso_size,
-                                        train_domain_classifier, verdict, compare_figure)
+from skeleton_cyclegan.metrics import ARMS, pck, pose_errors, pose_metrics, temporal_jitter, torso_size
+from skeleton_cyclegan.judge import Judge, Reference, train_domain_classifier
+from skeleton_cyclegan.evaluate import evaluate_run, format_table, save_metrics, verdict, compare_figure
 from test_translate import fake_run
 
 
@@ -54,7 +54,8 @@ def test_table_lists_every_run_and_marks_missing_values():
 
 
 def test_domain_classifier_separates_the_synthetic_dancers():
-    from skeleton_cyclegan.synthetic import DOMAIN_A, DOMAIN_B, render_frames
+    from skeleton_cyclegan.synthetic import DOMAIN_A, DOMAIN_B
+    from skeleton_cyclegan.render import render_frames
     fa, _ = render_frames(DOMAIN_A, 20, size=48, seed=0)
     fb, _ = render_frames(DOMAIN_B, 20, size=48, seed=1)
     clf, acc = train_domain_classifier(fa, fb, size=32, steps=40, batch=16)
@@ -107,7 +108,7 @@ def test_evaluate_run_writes_every_metric(tmp_path):
 
 
 def test_run_config_names_the_training_signal_and_warns_when_it_judges():
-    from skeleton_cyclegan.evaluate import judge_warning, training_signal, judge
+    from skeleton_cyclegan.judge import judge_warning, training_signal, judge
     assert training_signal({"lambda_skel": None, "pose_backend": "openpose"}) == "openpose"
     assert training_signal({"lambda_skel": 1.0, "pose_backend": "blazepose"}) == "blazepose-full"
     assert training_signal({"lambda_skel": 0.0, "pose_backend": "openpose"}) == "none"
@@ -119,8 +120,9 @@ def test_run_config_names_the_training_signal_and_warns_when_it_judges():
 @pytest.fixture(scope="module")
 def dancer(tmp_path_factory):
     "A tiny prepared synthetic dataset (8 frames, 128², ground truth) written without running any H."
-    from skeleton_cyclegan.data import write_prepared
-    from skeleton_cyclegan.synthetic import DOMAIN_A, render_frames
+    from skeleton_cyclegan.folder import write_prepared
+    from skeleton_cyclegan.synthetic import DOMAIN_A
+    from skeleton_cyclegan.render import render_frames
     frames, m = render_frames(DOMAIN_A, 8, size=128, seed=0)
     n = len(frames)
     gt = m.keypoints.astype(np.float32) * 128
@@ -131,7 +133,7 @@ def dancer(tmp_path_factory):
 
 
 def test_openpose_judges_a_run_and_the_json_names_judge_and_training_signal(tmp_path, dancer):
-    from skeleton_cyclegan.evaluate import reference, judge
+    from skeleton_cyclegan.judge import reference, judge
     torch.set_num_threads(1)
     try: J = judge("cpu", "openpose")
     except SkeletonCycleGANError as e: pytest.skip(f"OpenPose graph not available: {e}")
