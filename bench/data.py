@@ -21,7 +21,8 @@ import numpy as np
 import torch
 
 from skeleton_cyclegan.core import machine_description, shared_data_dir
-from skeleton_cyclegan.data import UnpairedDataset, prepare, prepare_summary
+from skeleton_cyclegan.data import UnpairedDataset
+from skeleton_cyclegan.prepare import prepare, prepare_summary
 
 
 def main():

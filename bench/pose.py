@@ -17,7 +17,8 @@ import numpy as np
 import torch
 
 from skeleton_cyclegan.core import machine_description
-from skeleton_cyclegan.pose import PersonDetector, blazepose, model_file
+from skeleton_cyclegan.detector import PersonDetector
+from skeleton_cyclegan.pose import blazepose, model_file
 
 
 def timed(fn, repeats, sync):

@@ -115,7 +115,8 @@ def child(spec: dict) -> dict:
     items = [dict(x=x[i], y=y[i], hx=ox.heatmap_logits[i].cpu().half().float(), hy=oy.heatmap_logits[i].cpu().half().float(),
                   lx=ox.landmarks[i].cpu(), ly=oy.landmarks[i].cpu(), vx=ox.visibility[i].cpu(), vy=oy.visibility[i].cpu())
              for i in range(2)]
-    batches = [T._collate([it]) for it in items]
+    from skeleton_cyclegan.steps import collate
+    batches = [collate([it]) for it in items]
     cfg = T.TrainConfig(size=S, n_blocks=spec["blocks"], device=spec["device"], max_iters=10**6, log_every=10**6,
                         sample_every=0, checkpoint_every=0, **spec["cfg"])
     import tempfile
@@ -158,7 +159,8 @@ def flops_table(sizes):
     with torch.no_grad(): o = H(x)
     item = dict(x=x[0], y=x[0].flip(-1), hx=o.heatmap_logits[0], hy=o.heatmap_logits[0], lx=o.landmarks[0], ly=o.landmarks[0],
                 vx=o.visibility[0], vy=o.visibility[0])
-    batch = T._collate([item])
+    from skeleton_cyclegan.steps import collate
+    batch = collate([item])
     print(f"H ({h_name}, input resized to 256²): forward {h_f / 1e9:.1f} GFLOP, forward+backward {h_fb / 1e9:.1f} GFLOP")
     print("| size | blocks | objective | GFLOP/iter (G, D: counted at 64² × (size/64)²; H: counted) | × (b) |")
     print("|---|---|---|---|---|")

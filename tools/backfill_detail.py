@@ -10,9 +10,10 @@ from pathlib import Path
 import numpy as np
 
 from skeleton_cyclegan.core import load_json, save_json, to_uint8
-from skeleton_cyclegan.data import PreparedVideo
-from skeleton_cyclegan.evaluate import _slug, detail
-from skeleton_cyclegan.train import load_generators
+from skeleton_cyclegan.folder import PreparedVideo
+from skeleton_cyclegan.evaluate import slug
+from skeleton_cyclegan.metrics import detail
+from skeleton_cyclegan.checkpoint import load_generators
 from skeleton_cyclegan.translate import generate, resize_crops
 
 
@@ -22,7 +23,7 @@ def backfill(out: Path) -> int:
         meta = load_json(m)
         todo = [b for b, r in meta["budgets"].items() if "detail" not in r and (m.parent / f"G_{int(b):06d}.pt").exists()]
         if not todo: continue
-        data = out / "data" / _slug(meta["pair"])
+        data = out / "data" / slug(meta["pair"])
         if not (data / "A_test").exists(): continue      # real pairs: judged with the detail metric from the start
         size, n = int(meta["config"]["size"]), int(study.get("eval_frames", 100))
         crops = np.asarray(PreparedVideo(data / "A_test").crops[:n])
