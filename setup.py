@@ -12,6 +12,8 @@ c = cfg["DEFAULT"]
 licenses = {"apache2": "Apache-2.0"}  # SPDX expression
 statuses = ["1 - Planning", "2 - Pre-Alpha", "3 - Alpha", "4 - Beta", "5 - Production/Stable"]
 min_python = c["min_python"]
+extras = {k[len("extra_"):]: v.split() for k, v in c.items() if k.startswith("extra_")}   # [tensorboard], ...
+dev = c["dev_requirements"].split() + [r for e in c["dev_extras"].split() for r in extras[e]]   # + what tests run
 
 setuptools.setup(
     name=c["repo"],
@@ -34,7 +36,7 @@ setuptools.setup(
     include_package_data=True,
     python_requires=">=" + min_python,
     install_requires=c["requirements"].split(),
-    extras_require={"dev": c["dev_requirements"].split()},
+    extras_require={**extras, "dev": dev},
     entry_points={
         "console_scripts": c["console_scripts"].split(),
         "nbdev": [f"{c['lib_name']}={c['lib_name']}._modidx:d"],

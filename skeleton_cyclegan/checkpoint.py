@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import random
 from pathlib import Path
 
@@ -19,7 +20,8 @@ from .config import TrainConfig
 
 # %% auto #0
 __all__ = ['CHECKPOINT_FORMAT', 'GENERATORS_FORMAT', 'rng_state', 'set_rng_state', 'save_checkpoint', 'load_checkpoint',
-           'generators_state', 'load_generators']
+           'generators_from_state', 'generators_state', 'load_generators', 'save_generators_safetensors',
+           'load_generators_safetensors']
 
 # %% ../nbs/09a_checkpoint.ipynb #c109b922
 def rng_state() -> dict:
@@ -64,6 +66,16 @@ def load_checkpoint(path, expect: str = CHECKPOINT_FORMAT) -> dict:
         raise SkeletonCycleGANError(f"{path} is not a {expect} file.")
     return state
 
+# %% ../nbs/09a_checkpoint.ipynb #e87292e3
+def generators_from_state(st: dict, device=None) -> tuple[nn.Module, nn.Module, dict]:
+    "G, F (eval mode, on `device`) and their settings {size, ngf, n_blocks} from a generators state."
+    c, dev = st["config"], pick_device(device)
+    nets = []
+    for k in ("G", "F"):
+        n = ResnetGenerator(3, 3, ngf=c["ngf"], n_blocks=c["n_blocks"])
+        n.load_state_dict(st[k]); nets.append(n.to(dev).eval())
+    return nets[0], nets[1], c
+
 # %% ../nbs/09a_checkpoint.ipynb #a526f144
 def generators_state(G: nn.Module, F: nn.Module, cfg: TrainConfig, iteration: int, package_version: str) -> dict:
     "The generators-only file: G and F as float32 weights, and the settings that rebuild them."
@@ -73,17 +85,46 @@ def generators_state(G: nn.Module, F: nn.Module, cfg: TrainConfig, iteration: in
             "F": {k: v.float().contiguous() for k, v in F.state_dict().items()}}
 
 def load_generators(path, device=None) -> tuple[nn.Module, nn.Module, dict]:
-    "G (A→B), F (B→A) and their settings from `generators.pt` (or a full checkpoint, or a run folder), in eval mode."
+    """G (A→B), F (B→A) and their settings from `generators.pt` (or a full checkpoint, a run folder, or an exported
+    `.safetensors` file), in eval mode."""
     path = Path(path)
     if path.is_dir(): path = path / "generators.pt" if (path / "generators.pt").exists() else path / "checkpoint.pt"
+    if path.suffix == ".safetensors": return generators_from_state(load_generators_safetensors(path), device)
     try: st = load_checkpoint(path, GENERATORS_FORMAT)
     except SkeletonCycleGANError:
         st = load_checkpoint(path, CHECKPOINT_FORMAT)
         c = TrainConfig.from_dict(st["config"], str(path))
         st["config"] = {"size": c.size, "ngf": c.ngf, "n_blocks": c.resolved("cpu").n_blocks}
-    c, dev = st["config"], pick_device(device)
-    nets = []
-    for k in ("G", "F"):
-        n = ResnetGenerator(3, 3, ngf=c["ngf"], n_blocks=c["n_blocks"])
-        n.load_state_dict(st[k]); nets.append(n.to(dev).eval())
-    return nets[0], nets[1], c
+    return generators_from_state(st, device)
+
+# %% ../nbs/09a_checkpoint.ipynb #8617c196
+def save_generators_safetensors(state: dict, path, metadata: dict | None = None) -> Path:
+    """Write a generators state (`generators_state`) as safetensors; `metadata` joins the header (values that are not
+    strings JSON-encoded)."""
+    from safetensors.torch import save_file
+    tensors = {f"{k}.{n}": v.detach().float().cpu().contiguous() for k in ("G", "F") for n, v in state[k].items()}
+    head = {k: v if isinstance(v, str) else json.dumps(v) for k, v in (metadata or {}).items()}
+    head.update(format=state["format"], package_version=str(state["package_version"]),
+                iteration=str(int(state["iteration"])), config=json.dumps(state["config"]))
+    with atomic_path(path) as tmp: save_file(tensors, str(tmp), metadata=head)
+    return Path(path)
+
+# %% ../nbs/09a_checkpoint.ipynb #7b50ba9e
+def load_generators_safetensors(path) -> dict:
+    "The generators state in a file written by `save_generators_safetensors`; its whole header under 'metadata'."
+    from safetensors import safe_open
+    path = Path(path)
+    if not path.is_file(): raise SkeletonCycleGANError(f"no generators file at {path}: check the path.")
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            head, tensors = f.metadata() or {}, {k: f.get_tensor(k) for k in f.keys()}
+    except Exception as e:
+        raise SkeletonCycleGANError(f"{path} is not a readable safetensors file ({type(e).__name__}: {str(e)[:200]}): "
+                                    "export the run again.") from None
+    if head.get("format") != GENERATORS_FORMAT:
+        raise SkeletonCycleGANError(f"{path} is not a {GENERATORS_FORMAT} file (its header says format="
+                                    f"{head.get('format')!r}).")
+    st = {"format": GENERATORS_FORMAT, "package_version": head.get("package_version"),
+          "iteration": int(head.get("iteration", 0)), "config": json.loads(head["config"]), "metadata": head}
+    for k in ("G", "F"): st[k] = {n[len(k) + 1:]: v for n, v in tensors.items() if n.startswith(k + ".")}
+    return st
