@@ -206,22 +206,27 @@ def _demo_args(p):
     p.add_argument("--out", default="demo_out", help="output folder (default demo_out)")
     p.add_argument("--a", default=None, help="your video of person A (default: the synthetic dancers)")
     p.add_argument("--b", default=None, help="your video of person B")
-    p.add_argument("--iters", type=int, default=D["iters"], help=f"training iterations per run (default {D['iters']})")
-    p.add_argument("--size", type=int, default=D["size"], help=f"image size (default {D['size']})")
+    p.add_argument("--no-train", dest="train", action="store_false",
+                   help="only the shipped models on a fresh motion (seconds): skip the live training run")
+    p.add_argument("--show-frames", type=int, default=64, help="frames of the fresh motion shown and judged (default 64)")
+    p.add_argument("--iters", type=int, default=None,
+                   help=f"live training iterations per run (default {D['iters']} on a CPU, more on a GPU)")
+    p.add_argument("--size", type=int, default=D["size"], help=f"live run: image size (default {D['size']})")
     p.add_argument("--frames", type=int, default=D["frames"],
-                   help=f"synthetic frames per domain (default {D['frames']})")
+                   help=f"live run: synthetic frames per domain (default {D['frames']})")
     p.add_argument("--eval-frames", type=int, default=D["eval_frames"],
-                   help=f"frames translated and judged (default {D['eval_frames']})")
+                   help=f"live run: frames translated and judged (default {D['eval_frames']})")
     p.add_argument("--no-baseline", dest="baseline", action="store_false",
-                   help="skip the plain CycleGAN run (faster; no comparison)")
+                   help="live run: skip the plain CycleGAN run (faster; no comparison)")
     p.add_argument("--device", default=None, help="cuda, cpu, ... (default: CUDA when available)")
 
-@command("demo", "the whole method in minutes: synthetic dancers (or --a/--b), train, translate, judge; "
+@command("demo", "see it work: the shipped models on a fresh motion (seconds), then a short live training run; "
                  "writes demo_out/")(_demo_args)
 def _demo(args):
-    from skeleton_cyclegan.evaluate import demo
-    demo(args.out, args.a, args.b, iters=args.iters, size=args.size, frames=args.frames, eval_frames=args.eval_frames,
-         baseline=args.baseline, device=args.device)
+    from skeleton_cyclegan.showcase import demo
+    demo(args.out, args.a, args.b, train=args.train, iters=args.iters, device=args.device,
+         show_frames=args.show_frames, size=args.size, frames=args.frames, eval_frames=args.eval_frames,
+         baseline=args.baseline)
 
 # %% ../nbs/15_cli.ipynb #4d34ef0a
 def _names(s): return None if s is None else [x.strip() for x in s.split(",") if x.strip()]
