@@ -13,6 +13,7 @@ from pathlib import Path
 import ipywidgets as W
 
 from .core import SkeletonCycleGANError, ensure_dir, patch
+from .zoo import StartFrom
 from .monitor import TrainingMonitor, tag_widget
 
 # %% auto #0
@@ -43,7 +44,8 @@ class LambdaDashboard:
                  H=None, # the frozen pose network (None: the Trainer loads cfg.pose_backend)
                  make_trainer=None, # callable(cfg, folder, callbacks) -> trainer, instead of the default Trainer
                  refresh_every: float = 1.0, # seconds between plot redraws
-                 sample_every_s: float | None = 3.0): # seconds between live sample grids
+                 sample_every_s: float | None = 3.0, # seconds between live sample grids
+                 start_from: str | None = None): # a shipped model's name: each new run starts from its G
         if cfg is None:
             from skeleton_cyclegan.config import TrainConfig
             cfg = TrainConfig(size=64, ngf=16, ndf=16, max_iters=200, sample_every=0, checkpoint_every=0)
@@ -52,7 +54,8 @@ class LambdaDashboard:
                 raise SkeletonCycleGANError("LambdaDashboard needs a dataset (an UnpairedDataset) or make_trainer.")
             def make_trainer(cfg, folder, callbacks):
                 from skeleton_cyclegan.train import Trainer
-                return Trainer(cfg, dataset, folder, H=H, callbacks=callbacks, progress=False)
+                start = [StartFrom(start_from)] if start_from else []
+                return Trainer(cfg, dataset, folder, H=H, callbacks=[*start, *callbacks], progress=False)
         self.cfg, self.out, self.make_trainer = cfg, Path(out), make_trainer
         self.trainer, self.thread, self.error, self.run_index = None, None, None, 1
         self._balancer, self._save_requested = None, False

@@ -187,20 +187,24 @@ def show(self: FrameViewer, i: int):
     if self.slider.value != i: self.slider.value = i
 
 # %% ../nbs/13b_viewer.ipynb #a5b6c7d9
-def _from_run(cls, run, # a run folder (or its generators.pt / checkpoint.pt)
+def _from_run(cls, run, # a run folder (or its generators.pt / checkpoint.pt), or a shipped model's name
               source, # a video, a prepared folder or a `PreparedVideo`
               direction: str = "AtoB", # AtoB: G; BtoA: F
               H=None, device=None, # the pose network (None: BlazePose) and the device (None: CUDA when available)
               max_frames: int | None = None, # the first frames only
               **kwargs) -> FrameViewer: # passed on to `FrameViewer`
-    "A viewer of `source` translated by the run's G (`AtoB`) or F (`BtoA`), at the run's size."
+    "A viewer of `source` translated by the run's (or shipped model's) G (`AtoB`) or F (`BtoA`), at its size."
     if direction not in ("AtoB", "BtoA"):
         raise SkeletonCycleGANError(f"direction={direction!r}: choose AtoB (G) or BtoA (F).")
     from skeleton_cyclegan.checkpoint import load_generators
+    from skeleton_cyclegan import zoo
     from skeleton_cyclegan.prepare import PreparedVideo, as_prepared
     from skeleton_cyclegan.translate import generate, resize_crops
     dev = pick_device(device)
-    G, F, cfg = load_generators(run, device=dev)
+    if isinstance(run, str) and run in zoo.names():   # the zoo ships G (A→B) only
+        if direction != "AtoB": raise SkeletonCycleGANError(f"{run} is a shipped G (A→B): use direction='AtoB'.")
+        (G, cfg), F = zoo.load(run, dev), None
+    else: G, F, cfg = load_generators(run, device=dev)
     size = int(cfg["size"])
     pv = source if isinstance(source, PreparedVideo) else as_prepared(source, size=max(256, size))
     n = len(pv) if max_frames is None else min(len(pv), int(max_frames))
