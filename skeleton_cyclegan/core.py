@@ -6,10 +6,15 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import json
+import math
+import numbers
 import os
 import platform
+import secrets
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -17,8 +22,10 @@ import numpy as np
 import torch
 
 # %% auto #0
-__all__ = ['SkeletonCycleGANError', 'cache_dir', 'ensure_dir', 'atomic_path', 'save_json', 'load_json', 'sha256_file',
-           'shared_data_dir', 'pick_device', 'machine_description', 'to_tensor', 'to_uint8', 'patch']
+__all__ = ['DISK_FULL', 'SkeletonCycleGANError', 'cache_dir', 'ensure_dir', 'WriteError', 'DiskFullError', 'free_bytes',
+           'device_of', 'check_free', 'write_failure', 'atomic_path', 'write_errors', 'remove_leftovers', 'save_json',
+           'load_json', 'sha256_file', 'shared_data_dir', 'pick_device', 'machine_description', 'to_tensor', 'to_uint8',
+           'is_number', 'refuse', 'patch']
 
 # %% ../nbs/00_core.ipynb #ea9b4a7a
 class SkeletonCycleGANError(Exception):
@@ -26,9 +33,13 @@ class SkeletonCycleGANError(Exception):
 
 # %% ../nbs/00_core.ipynb #1b028ca7
 def cache_dir(*parts) -> Path:
-    "The user cache folder (`$SKELETON_CYCLEGAN_CACHE` or `~/.cache/skeleton_cyclegan`), `parts` below it, created."
+    """The user cache folder (`$SKELETON_CYCLEGAN_CACHE` or `~/.cache/skeleton_cyclegan`), `parts` below it, created
+    when missing. Reading needs no write access (a read-only cache that holds every file works): the writers check
+    the folder (`ensure_dir`, `atomic_path`) when they add a file."""
     root = os.environ.get("SKELETON_CYCLEGAN_CACHE") or Path.home() / ".cache" / "skeleton_cyclegan"
-    return ensure_dir(Path(root).joinpath(*parts))
+    path = Path(root).joinpath(*parts)
+    with contextlib.suppress(OSError): path.mkdir(parents=True, exist_ok=True)
+    return path
 
 def ensure_dir(path) -> Path:
     "Create folder `path` (and parents) and check that it can be written to."
@@ -39,27 +50,124 @@ def ensure_dir(path) -> Path:
         path.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=path, prefix=".write-test-"): pass
     except OSError as e:
+        if e.errno in DISK_FULL: raise DiskFullError(path, f"no space left on {device_of(path)}", "free 1 MB") from None
         raise SkeletonCycleGANError(f"cannot write to the folder {path} ({e.strerror}): "
                                     "choose a folder you can write to, or fix its permissions.") from None
     return path
 
+# %% ../nbs/00_core.ipynb #bd51730a
+class WriteError(SkeletonCycleGANError):
+    "A file could not be written (read-only, no permission, ...): which file, why, and what to do next."
+    def __init__(self, path, reason: str, fix: str, then: str = "run the same command again"):
+        self.path, self.reason, self.fix, self.then = Path(path), reason, fix, then
+        super().__init__(f"{reason} while writing {path}: {fix} and {then}.")
+    def __reduce__(self): return type(self), (self.path, self.reason, self.fix, self.then)
+    def advise(self, then: str) -> WriteError:
+        "The same error with other advice on what to run next."
+        return type(self)(self.path, self.reason, self.fix, then)
+
+class DiskFullError(WriteError):
+    "No space left on the device (or in the quota) that holds the file being written."
+
+DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
+
+def _existing(path) -> Path:
+    p = Path(path).absolute()
+    while not p.exists() and p != p.parent: p = p.parent
+    return p
+
+def free_bytes(path) -> int:
+    "Bytes this user may still write on the device that holds `path` (or its nearest existing parent)."
+    return shutil.disk_usage(_existing(path)).free
+
+def device_of(path) -> str:
+    "The device that holds `path` as `df` names it, with its mount point: '/dev/sda1 (mounted at /data)'."
+    p, best = _existing(path).resolve(), ("", "")
+    with contextlib.suppress(OSError), open("/proc/self/mounts") as f:
+        for line in f:
+            dev, mnt = (s.replace("\\040", " ") for s in line.split()[:2])
+            if (p == Path(mnt) or Path(mnt) in p.parents) and len(mnt) >= len(best[1]): best = (dev, mnt)
+    return f"{best[0]} (mounted at {best[1]})" if best[0] else f"the device of {p}"
+
+# %% ../nbs/00_core.ipynb #3b31351b
+def _mb(nbytes) -> int: return max(1, math.ceil(nbytes / 2**20))
+
+def check_free(path, size: int, spare: int = 0):
+    "Raise `DiskFullError` unless the device that holds `path` has room for `size` more bytes (and `spare`)."
+    free = free_bytes(Path(path).parent)
+    if free < size + spare:
+        raise DiskFullError(path, f"no space left on {device_of(path)}", f"free {_mb(size + spare - free)} MB")
+
+def _os_error(e):
+    "The OSError that `e` is, or was raised from (torch wraps a failed write in a RuntimeError)."
+    for _ in range(8):
+        if e is None or isinstance(e, OSError): return e
+        e = e.__cause__ or e.__context__
+    return None
+
+def write_failure(e: BaseException, path, need: int | None = None, written: int = 0,
+                  free_before: int | None = None) -> WriteError | None:
+    """The clear error for `e`, raised while writing `path` (None when `e` is no failed write). A full disk: the
+    errno, ffmpeg's words, or under 1 MB free when it failed; `need` (or the old file, or twice the `written`
+    bytes) sizes the advice."""
+    if isinstance(e, SkeletonCycleGANError) or not isinstance(e, Exception): return None
+    path, ose = Path(path), _os_error(e)
+    if ((ose is not None and ose.errno in DISK_FULL) or "No space left on device" in str(e)
+            or (free_before is not None and free_before < 2**20)):
+        old = path.stat().st_size if path.is_file() else 0
+        want = max(need or 0, old, 2 * written) * 1.05 + 2**20
+        return DiskFullError(path, f"no space left on {device_of(path)}", f"free {_mb(want - free_bytes(path))} MB")
+    if ose is None: return None
+    fix = ("choose a folder you can write to (or fix its permissions)"
+           if ose.errno in (errno.EACCES, errno.EPERM, errno.EROFS) else "check the disk")
+    why = ose.strerror or (str(ose).strip().splitlines() or [type(ose).__name__])[0]
+    return WriteError(path, why.lower(), fix)
+
 # %% ../nbs/00_core.ipynb #6db4d924
+def _new_file_beside(path: Path) -> Path:
+    "A new empty file beside `path`, with the permissions the user's umask gives any new file (mkstemp's are 0600)."
+    while True:
+        tmp = path.with_name(f".{path.stem}-{secrets.token_hex(4)}.tmp{path.suffix}")   # the suffix picks formats
+        try: os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)); return tmp
+        except FileExistsError: continue
+
 @contextlib.contextmanager
-def atomic_path(path):
-    """Yield a temporary path beside `path`; on success it is renamed over `path`, on error removed.
-    Readers never see a half-written file, and an interrupted write leaves the old file intact."""
-    path = Path(path)
+def atomic_path(path, size: int | None = None):
+    """Yield a temporary path beside `path`; on success it is renamed over `path`, on error removed. Readers never
+    see a half-written file, an interrupted write leaves the old file intact, and a failed one (disk full, read-only)
+    raises one clear `WriteError`. `size`: the bytes about to be written, checked against the free space first."""
+    path, tmp = Path(path), None
     ensure_dir(path.parent)
-    # keep the suffix: writers pick formats by it
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=".tmp" + path.suffix)
-    os.close(fd)
-    tmp = Path(tmp)
+    if size is not None: check_free(path, size)
     try:
+        tmp = _new_file_beside(path)
         yield tmp
         with open(tmp, "rb+") as f: os.fsync(f.fileno())
         os.replace(tmp, path)
+    except BaseException as e:
+        written = tmp.stat().st_size if tmp is not None and tmp.exists() else 0
+        free = free_bytes(path.parent)
+        if tmp is not None: tmp.unlink(missing_ok=True)
+        err = write_failure(e, path, size, written, free)
+        if err is None: raise
+        raise err from None
     finally:
-        if tmp.exists(): tmp.unlink()
+        if tmp is not None: tmp.unlink(missing_ok=True)
+
+# %% ../nbs/00_core.ipynb #7277b74f
+@contextlib.contextmanager
+def write_errors(path, size: int | None = None):
+    "Turn a failed write of `path` in the block (not atomic: an append, say) into one clear `WriteError`."
+    try: yield
+    except BaseException as e:
+        err = write_failure(e, path, size)
+        if err is None: raise
+        raise err from None
+
+def remove_leftovers(path):
+    "Remove the temporary files that writes of `path` left beside it when they were killed (`atomic_path`'s names)."
+    path = Path(path)
+    for f in path.parent.glob(f".{path.stem}-*.tmp{path.suffix}"): f.unlink(missing_ok=True)
 
 # %% ../nbs/00_core.ipynb #fd8185e0
 def save_json(obj, path):
@@ -129,6 +237,16 @@ def to_uint8(x: torch.Tensor) -> np.ndarray:
     x = x.detach().float()
     y = ((x.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).cpu()
     return (y.permute(0, 2, 3, 1) if y.ndim == 4 else y.permute(1, 2, 0)).numpy()
+
+# %% ../nbs/00_core.ipynb #3554b9b9
+def is_number(v, whole: bool = False) -> bool:
+    "Whether `v` is a finite number (not a bool); with `whole`, an integer."
+    kind = numbers.Integral if whole else numbers.Real
+    return isinstance(v, kind) and not isinstance(v, bool) and math.isfinite(v)
+
+def refuse(what: str, problems: list[str]):
+    "Raise one `SkeletonCycleGANError` that lists `problems`, one per line (nothing when there are none)."
+    if problems: raise SkeletonCycleGANError(f"invalid {what}:\n  " + "\n  ".join(problems))
 
 # %% ../nbs/00_core.ipynb #d3a75640
 def patch(f):
