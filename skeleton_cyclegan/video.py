@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import base64
+import errno
 import math
 import warnings
 from pathlib import Path
@@ -63,6 +64,13 @@ def _rotation(i) -> int:
     return int(round(float(rot))) % 360
 
 # %% ../nbs/01_video.ipynb #f71f267f
+def _count_frames(path, fps: float, duration: float) -> tuple[int, float]:
+    "Decode a video to count its frames (ffmpeg's probe says 0 for a clip shorter than one frame period)."
+    import imageio_ffmpeg
+    try: n = imageio_ffmpeg.count_frames_and_secs(str(path))[0]
+    except (RuntimeError, OSError, ValueError): n = 0
+    return n, max(duration, n / fps)
+
 def video_info(path) -> VideoInfo:
     "Read a video's metadata (fps, frame count, duration, displayed size, audio, rotation) without decoding it."
     from moviepy.video.io.ffmpeg_reader import ffmpeg_parse_infos
@@ -78,11 +86,14 @@ def video_info(path) -> VideoInfo:
     w, h = i.get("video_size") or (0, 0)
     rot = _rotation(i)
     if rot in (90, 270): w, h = h, w  # ffmpeg rotates while decoding
-    n = int(i.get("video_n_frames") or 0)
+    n = int(i.get("video_n_frames") or 0)   # duration × fps, rounded down: 0 for a clip under one frame period
     dur = float(i.get("video_duration") or i.get("duration") or 0)
+    counted = n <= 0 < min(fps, w)
+    if counted: n, dur = _count_frames(path, fps, dur)
     if fps <= 0 or n <= 0 or w <= 0:
-        raise SkeletonCycleGANError(f"{path} has no decodable frames (fps {fps}, {n} frames, size {w}×{h}): "
-                                    "it may be truncated or empty; re-encode or record it again.")
+        raise SkeletonCycleGANError(f"{path} has no decodable frames (fps {fps}, {n} frames, size {w}×{h}"
+                                    f"{'; ffmpeg decoded none' if counted else ''}): it may be truncated or empty; "
+                                    "re-encode or record it again.")
     return VideoInfo(str(path), fps, n, dur, int(w), int(h), bool(i.get("audio_found")), rot)
 
 # %% ../nbs/01_video.ipynb #e1a32e43
@@ -222,11 +233,16 @@ def _ffmpeg_writer(tmp, w, h, fps, quality, audio=None):
     "imageio-ffmpeg's H.264/yuv420p writer to `tmp`, started (send it frames, then close it)."
     import imageio_ffmpeg
     wr = imageio_ffmpeg.write_frames(str(tmp), (w, h), fps=fps, codec="libx264", pix_fmt_out="yuv420p",
-                                     quality=quality, macro_block_size=1, ffmpeg_log_level="error",
+                                     quality=quality, macro_block_size=1, ffmpeg_log_level="fatal",
                                      audio_path=audio, audio_codec="aac" if audio else None,
                                      output_params=["-movflags", "+faststart"] + (["-shortest"] if audio else []))
     wr.send(None)
     return wr
+
+def _check_finished(tmp):
+    "Raise an OSError when ffmpeg could not finish `tmp` (imageio-ffmpeg does not check how ffmpeg exited)."
+    try: video_info(tmp)
+    except SkeletonCycleGANError: raise OSError(errno.EIO, "ffmpeg could not finish the video") from None
 
 # %% ../nbs/01_video.ipynb #ac02999e
 def write_video(frames: Iterable[np.ndarray], path, fps: float, audio_from=None, progress=True,
@@ -257,4 +273,5 @@ def write_video(frames: Iterable[np.ndarray], path, fps: float, audio_from=None,
                     except StopIteration: break
         finally:
             wr.close()  # wait for ffmpeg before the temporary file is renamed or removed
+        _check_finished(tmp)
     return path
