@@ -24,7 +24,8 @@ import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
-from .core import SkeletonCycleGANError, atomic_path, cache_dir, patch, pick_device, sha256_file
+from .core import (SkeletonCycleGANError, atomic_path, cache_dir, ensure_dir, patch, pick_device,
+                                    sha256_file)
 from .tflite import TFLiteModule, load_tflite
 
 # %% auto #0
@@ -147,10 +148,11 @@ def model_file(name: str, path=None) -> Path:
     explicit = path or os.environ.get("SKELETON_CYCLEGAN_MODELS")
     if explicit: return _explicit_file(name, explicit)
     cached = cache_dir("models") / name
-    if cached.is_file():
+    if cached.is_file():   # a read-only cache that holds the file works: writing is needed only to add one
         if _check_sha(cached, name, strict=False): return cached
-        cached.unlink()  # damaged or partial: fetch again
+        with contextlib.suppress(OSError): cached.unlink()  # damaged or partial: fetch again
     if src == "pip" and (p := _from_mediapipe(member)) is not None and _check_sha(p, name, strict=False): return p
+    ensure_dir(cached.parent)   # adding a file needs write access: one clear line before any download
     _fetch(name, cached)
     _check_sha(cached, name)
     return cached
