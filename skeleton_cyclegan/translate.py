@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as tF
 from tqdm.auto import tqdm
 
-from .core import SkeletonCycleGANError, pick_device, to_uint8
+from .core import SkeletonCycleGANError, is_number, pick_device, refuse, to_uint8
 from .video import read_frames, video_info, write_video
 from .folder import PreparedVideo
 from .prepare import as_prepared
@@ -147,6 +147,19 @@ def _checked_out(out, direction: str, output: str) -> Path:
         raise SkeletonCycleGANError(f"{out}: the output is an mp4 video; give a name ending in .mp4.")
     return out
 
+# %% ../nbs/11_translate.ipynb #141aa70f
+def _check_numbers(batch, smooth, max_frames, tile, feather):
+    "Every impossible number among translate's settings, one line each, before any work."
+    bad = []
+    if not (is_number(batch, whole=True) and batch >= 1): bad.append(f"batch={batch!r}: give a whole number ≥ 1.")
+    if not (is_number(smooth) and 0 <= smooth < 1): bad.append(f"smooth={smooth!r}: give a number in [0, 1) (0: off).")
+    if max_frames is not None and not (is_number(max_frames, whole=True) and max_frames >= 1):
+        bad.append(f"max_frames={max_frames!r}: give a whole number ≥ 1, or no max_frames (every frame).")
+    if not (is_number(tile, whole=True) and tile >= 16): bad.append(f"tile={tile!r}: give a whole number ≥ 16.")
+    if not (is_number(feather) and 0 <= feather <= 0.5):
+        bad.append(f"feather={feather!r}: give a number in [0, 0.5] (of the crop side).")
+    refuse("translate settings", bad)
+
 # %% ../nbs/11_translate.ipynb #4efeca11
 def _source_video(pv: PreparedVideo) -> Path | None:
     p = (pv.meta.get("source") or {}).get("path")
@@ -187,6 +200,7 @@ def translate(run, source, out, direction: str = "AtoB", output: str = "panel", 
     """Translate every frame of `source` (video or prepared folder) with the run's G (`AtoB`) or F (`BtoA`) into
     the mp4 `out`: `output` = 'panel' (source | generated | skeleton), 'paste' (back into the frame) or 'crops'.
     `smooth` > 0 applies the temporal post-filter with that strength. Audio is copied from the source video."""
+    _check_numbers(batch, smooth, max_frames, tile, feather)
     out = _checked_out(out, direction, output)
     dev = pick_device(device)
     G, F, cfg = load_generators(run, device=dev)
