@@ -6,6 +6,8 @@
 from __future__ import annotations
 
 import contextlib
+import io
+import math
 import sys
 from datetime import datetime, timezone
 from pathlib import Path
@@ -14,12 +16,14 @@ import numpy as np
 from tqdm.auto import tqdm
 
 import skeleton_cyclegan
-from .core import SkeletonCycleGANError, atomic_path, ensure_dir, load_json, patch, save_json
+from .core import (SkeletonCycleGANError, atomic_path, check_free, ensure_dir, load_json, patch,
+                                    save_json)
 from .pose import blazepose, pose_backend
 from .track import crop_to_frame, run_pose
 
 # %% auto #0
-__all__ = ['FORMAT_VERSION', 'PreparedVideo', 'cache_name', 'write_chunks', 'write_prepared', 'ensure_pose_cache']
+__all__ = ['FORMAT_VERSION', 'PreparedVideo', 'npy_header', 'npy_file', 'cache_name', 'write_chunks', 'write_prepared',
+           'ensure_pose_cache']
 
 # %% ../nbs/04a_folder.ipynb #ed4fa5db
 FORMAT_VERSION = 1
@@ -158,19 +162,42 @@ def pose_flip_index(self: PreparedVideo, backend="blazepose"):
     if info.get("flip_index") is not None: return info["flip_index"]
     return self.meta.get("flip_index") if backend == self.primary_backend else None
 
+# %% ../nbs/04a_folder.ipynb #239fb9b8
+def npy_header(shape, dtype) -> bytes:
+    "The .npy header of a C-ordered array of `shape` and `dtype`, as `np.save` writes it."
+    d = dict(descr=np.lib.format.dtype_to_descr(np.dtype(dtype)), fortran_order=False,
+             shape=tuple(int(s) for s in shape))
+    for write in (np.lib.format.write_array_header_1_0, np.lib.format.write_array_header_2_0):
+        b = io.BytesIO()
+        try: write(b, d); return b.getvalue()
+        except ValueError: continue                     # a header too long for format 1.0
+    raise SkeletonCycleGANError(f"cannot write an .npy header for shape {shape}.")
+
+@contextlib.contextmanager
+def npy_file(path, shape, dtype):
+    """An open binary file for the raw C-ordered rows of an .npy of `shape` and `dtype` (its header written): renamed
+    into place when every byte arrived. Plain writes, no memory map: a full disk is one clear error (checked before
+    the first byte), never a SIGBUS."""
+    header = npy_header(shape, dtype)
+    size = len(header) + math.prod(shape) * np.dtype(dtype).itemsize
+    with atomic_path(path, size=size) as tmp, open(tmp, "wb") as f:
+        f.write(header)
+        yield f
+        if f.tell() != size: raise SkeletonCycleGANError(f"{path}: {f.tell()} of {size} bytes were written.")
+
 # %% ../nbs/04a_folder.ipynb #4fc66a86
 def _write_dataset(folder, arrays: dict, meta: dict) -> PreparedVideo:
     "Write arrays (name → list of chunks) with atomic renames, then meta.json last."
     folder = ensure_dir(folder)
+    arrays = {name: [np.asarray(c) for c in chunks] for name, chunks in arrays.items()}
+    need = sum(sum(c.nbytes for c in chunks) + 128 for chunks in arrays.values())
+    old = sum(p.stat().st_size for p in (folder / f"{name}.npy" for name in arrays) if p.is_file())
+    check_free(folder, need - old)                   # before the previous complete dataset is touched
     (folder / "meta.json").unlink(missing_ok=True)   # until the end the folder is not a complete dataset
     for name, chunks in arrays.items():
-        chunks = [np.asarray(c) for c in chunks]
-        shape = (sum(len(c) for c in chunks),) + chunks[0].shape[1:]
-        with atomic_path(folder / f"{name}.npy") as tmp:
-            mm = np.lib.format.open_memmap(tmp, mode="w+", dtype=chunks[0].dtype, shape=shape)
-            i = 0
-            for c in chunks: mm[i:i + len(c)] = c; i += len(c)
-            mm.flush(); del mm
+        dtype, shape = chunks[0].dtype, (sum(len(c) for c in chunks),) + chunks[0].shape[1:]
+        with npy_file(folder / f"{name}.npy", shape, dtype) as f:
+            for c in chunks: f.write(np.ascontiguousarray(c, dtype).data)
     for name in _OPTIONAL:  # stale optional files from an earlier build
         if name not in arrays: (folder / f"{name}.npy").unlink(missing_ok=True)
     for kind in ("logits", "landmarks", "visibility"):   # other backends' caches of the earlier crops
@@ -255,19 +282,17 @@ def _write_cache(pv, H, backend, names, batch, chunk, progress):
     "Run H over the crops into the files `names` (renamed into place together); its keypoint count, map size, flip."
     n = len(pv)
     with contextlib.ExitStack() as stack:
-        tmps = {k: stack.enter_context(atomic_path(pv.folder / f"{name}.npy")) for k, name in names.items()}
-        mms = None
+        files = None
         for i in tqdm(range(0, n, chunk), desc=f"caching H(real) ({backend}) in {pv.folder.name}", unit="chunk",
                       disable=not progress):
             o = run_pose(H, np.asarray(pv.crops[i:i + chunk]), batch)
             o["landmarks"], o["visibility"] = o["landmarks"].astype(np.float32), o["visibility"].astype(np.float32)
-            if mms is None:
-                mms = {k: np.lib.format.open_memmap(tmps[k], mode="w+", dtype=o[k].dtype, shape=(n,) + o[k].shape[1:])
-                       for k in names}
-            for k in names: mms[k][i:i + len(o[k])] = o[k]
-        K, hs = mms["heatmap_logits"].shape[1], mms["heatmap_logits"].shape[-1]
-        for m in mms.values(): m.flush()
-        del mms, m
+            if files is None:   # the rows' shapes and types come with the first chunk
+                dtypes = {k: o[k].dtype for k in names}
+                files = {k: stack.enter_context(npy_file(pv.folder / f"{name}.npy", (n,) + o[k].shape[1:], dtypes[k]))
+                         for k, name in names.items()}
+            for k in names: files[k].write(np.ascontiguousarray(o[k], dtypes[k]).data)
+        K, hs = o["heatmap_logits"].shape[1], o["heatmap_logits"].shape[-1]
         fi = _flip_index(H, backend)
         if len(fi) != K:
             raise SkeletonCycleGANError(f"{getattr(H, 'name', backend)}'s flip_index has {len(fi)} entries but it "

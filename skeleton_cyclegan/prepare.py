@@ -18,8 +18,8 @@ import numpy as np
 from tqdm.auto import tqdm
 
 import skeleton_cyclegan
-from .core import (SkeletonCycleGANError, atomic_path, cache_dir, ensure_dir, load_json, save_json,
-                                    sha256_file)
+from .core import (SkeletonCycleGANError, atomic_path, cache_dir, ensure_dir, is_number, load_json,
+                                    refuse, save_json, sha256_file)
 from .detector import PersonDetector
 from .folder import FORMAT_VERSION, PreparedVideo, cache_name, write_chunks
 from .pose import blazepose
@@ -34,10 +34,21 @@ __all__ = ['cache_key', 'prepare', 'prepare_summary', 'as_prepared']
 def _say(msg, progress):
     if progress: print(msg, file=sys.stderr, flush=True)
 
-def _check_source(video: Path, fps, size):
-    "The video's info and the rate to sample it at (None: every frame)."
+def _check_settings(fps, max_frames, size):
+    "Every impossible number among prepare's settings, one line each, before any work."
+    bad = []
+    if fps is not None and not (is_number(fps) and fps > 0):
+        bad.append(f"fps={fps!r}: give a finite number > 0, or no fps (every frame).")
+    if max_frames is not None and not (is_number(max_frames, whole=True) and max_frames >= 1):
+        bad.append(f"max_frames={max_frames!r}: give a whole number ≥ 1, or no max_frames (every frame).")
+    if not (is_number(size, whole=True) and size >= 16):
+        bad.append(f"size={size!r}: give a whole number ≥ 16 (the crop side in pixels).")
+    refuse("prepare settings", bad)
+
+def _check_source(video: Path, fps, size, max_frames=None):
+    "The video's info and the rate to sample it at (None: every frame), after the settings are checked."
+    _check_settings(fps, max_frames, size)
     info = video_info(video)   # clear errors for a missing or broken file
-    if size < 16: raise SkeletonCycleGANError(f"size must be at least 16 px, got {size}.")
     if fps is not None and fps > info.fps:
         warnings.warn(f"{video.name}: requested {fps} fps is above the video's {info.fps:.3f} fps; "
                       f"using {info.fps:.3f}.")
@@ -87,7 +98,7 @@ def _reuse(out: Path, key, sha, setts, progress) -> PreparedVideo | None:
 
 # %% ../nbs/04a_prepare.ipynb #c4e8a2f6
 def _save_chunk(path, **arrays):
-    with atomic_path(path) as tmp:
+    with atomic_path(path, size=sum(np.asarray(a).nbytes + 512 for a in arrays.values())) as tmp:
         with open(tmp, "wb") as f: np.savez(f, **arrays)
 
 def _chunks(partial, prefix):
@@ -212,13 +223,13 @@ def prepare(video, out, fps=None, max_frames=None, size=256, H=None, detector=No
     every crop, and write the dataset folder `out`. Resumes an interrupted run; returns the cache when nothing
     changed."""
     t_start, video = time.time(), Path(video)
-    info, fps = _check_source(video, fps, size)
-    out = ensure_dir(out)
+    info, fps = _check_source(video, fps, size, max_frames)
     setts = _settings(fps, max_frames, size, H, detector, settings)
     sha = sha256_file(video)
     key = cache_key(sha, setts)
-    pv = _reuse(out, key, sha, setts, progress)
+    pv = _reuse(Path(out), key, sha, setts, progress)   # a complete folder is read without write access
     if pv is not None: return pv
+    out = ensure_dir(out)
     partial, resumed = _start_partial(out, key, progress)
     if H is None: H = blazepose()
     if detector is None: detector = PersonDetector()
