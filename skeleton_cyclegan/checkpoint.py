@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import contextlib
 import json
+import pickle
 import random
+import re
 from pathlib import Path
 
 import numpy as np
@@ -19,9 +21,9 @@ from .networks import ResnetGenerator
 from .config import TrainConfig
 
 # %% auto #0
-__all__ = ['CHECKPOINT_FORMAT', 'GENERATORS_FORMAT', 'rng_state', 'set_rng_state', 'save_checkpoint', 'load_checkpoint',
-           'generators_from_state', 'generators_state', 'load_generators', 'save_generators_safetensors',
-           'load_generators_safetensors']
+__all__ = ['CHECKPOINT_FORMAT', 'GENERATORS_FORMAT', 'FORMAT_NAMES', 'RESUME_SETTINGS', 'rng_state', 'set_rng_state',
+           'state_bytes', 'save_checkpoint', 'load_checkpoint', 'check_resumable', 'generators_from_state',
+           'generators_state', 'load_generators', 'save_generators_safetensors', 'load_generators_safetensors']
 
 # %% ../nbs/09a_checkpoint.ipynb #c109b922
 def rng_state() -> dict:
@@ -46,25 +48,66 @@ def set_rng_state(st: dict):
 # %% ../nbs/09a_checkpoint.ipynb #994444f5
 CHECKPOINT_FORMAT = "skeleton-cyclegan-checkpoint"
 GENERATORS_FORMAT = "skeleton-cyclegan-generators"
+FORMAT_NAMES = {CHECKPOINT_FORMAT: "training checkpoint", GENERATORS_FORMAT: "generators file"}
+
+def state_bytes(obj) -> int:
+    "The bytes of the tensors in `obj` (dicts, lists, tuples): about what `torch.save` writes."
+    if torch.is_tensor(obj): return obj.numel() * obj.element_size()
+    if isinstance(obj, dict): return sum(state_bytes(v) for v in obj.values())
+    return sum(state_bytes(v) for v in obj) if isinstance(obj, (list, tuple)) else 0
 
 def save_checkpoint(state: dict, path) -> Path:
-    "Write `state` to `path` atomically (the old file stays until the new one is complete)."
-    with atomic_path(path) as tmp: torch.save(state, tmp)
+    """Write `state` to `path` atomically (the old file stays until the new one is complete), through a Python file:
+    a full disk is then the `OSError` behind torch's error, and one clear line."""
+    with atomic_path(path, size=state_bytes(state)) as tmp, open(tmp, "wb") as f: torch.save(state, f)
     return Path(path)
 
-def load_checkpoint(path, expect: str = CHECKPOINT_FORMAT) -> dict:
-    "Read a checkpoint with `weights_only=True`, with a clear error when it is missing, truncated or not ours."
+# %% ../nbs/09a_checkpoint.ipynb #f4cf6c7b
+def _refused(path: Path, e: Exception) -> SkeletonCycleGANError:
+    "The error for a file that `torch.load(weights_only=True)` refused: one that would run code, or a damaged one."
+    with open(path, "rb") as f: pickled = f.read(1) == b"\x80"          # a bare pickle, not torch's zip format
+    glob = re.search(r"GLOBAL ([\w.]+)", str(e))
+    if isinstance(e, pickle.UnpicklingError) and (glob or pickled):
+        return SkeletonCycleGANError(
+            f"{path} is not a checkpoint this toolkit can trust: it holds Python objects"
+            f"{f' ({glob.group(1)})' if glob else ''} that would run code when loaded, so it was not loaded; use a "
+            "file written by skeleton-cyclegan.")
+    return SkeletonCycleGANError(f"{path} is not a readable checkpoint: it is damaged or truncated, or not a torch "
+                                 "file; use an earlier copy or train again.")
+
+def _what(state) -> str:
+    fmt = state.get("format") if isinstance(state, dict) else None
+    return (f"a {FORMAT_NAMES[fmt]}" if fmt in FORMAT_NAMES else f"a file of format {fmt!r}" if fmt
+            else "a torch file without a skeleton-cyclegan format")
+
+def load_checkpoint(path, expect: str = CHECKPOINT_FORMAT, fits: TrainConfig | None = None) -> dict:
+    """Read a checkpoint with `weights_only=True` (no code in it runs), with one clear line when it is missing,
+    damaged, untrusted or another kind of file, or (with `fits`, a resolved config) was trained with other shapes."""
     path = Path(path)
     if not path.is_file():
         raise SkeletonCycleGANError(f"no checkpoint at {path}: train first, or check the run folder.")
     try: state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as e:
-        raise SkeletonCycleGANError(f"{path} is not a readable checkpoint ({type(e).__name__}: {str(e)[:200]}); it "
-                                    "may be truncated or not a skeleton-cyclegan file: use an earlier copy or train "
-                                    "again.") from None
+    except Exception as e: raise _refused(path, e) from None
     if not isinstance(state, dict) or state.get("format") != expect:
-        raise SkeletonCycleGANError(f"{path} is not a {expect} file.")
+        want = FORMAT_NAMES.get(expect, expect)
+        raise SkeletonCycleGANError(f"{path} is {_what(state)}, not a {want} ({expect}): give a {want} written by "
+                                    "skeleton-cyclegan.")
+    if fits is not None: check_resumable(state, fits, path)
     return state
+
+# %% ../nbs/09a_checkpoint.ipynb #a251ac55
+RESUME_SETTINGS = ("size", "ngf", "n_blocks", "ndf", "n_layers_D")   # what the saved state's shapes depend on
+
+def check_resumable(state: dict, cfg: TrainConfig, path):
+    "Raise one line naming the settings in which `cfg` (resolved) differs from the config `state` was trained with."
+    saved = state.get("config") or {}
+    diff = [k for k in RESUME_SETTINGS if k in saved and saved[k] != getattr(cfg, k)]
+    if not diff: return
+    was, now = (", ".join(f"{k}={c[k]}" for k in diff) for c in (saved, vars(cfg)))
+    flags = ", ".join("--" + k.replace("_", "-") for k in diff)
+    raise SkeletonCycleGANError(f"{path} was trained with {was}, this run asks for {now}: the checkpoint does not "
+                                f"fit; resume without {flags} (--resume reads the run's config.json), or start a new "
+                                "run with another --out.")
 
 # %% ../nbs/09a_checkpoint.ipynb #e87292e3
 def generators_from_state(st: dict, device=None) -> tuple[nn.Module, nn.Module, dict]:
