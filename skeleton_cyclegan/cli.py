@@ -98,6 +98,9 @@ def _train_args(p):
     p.add_argument("--resume", action="store_true",
                    help="continue the run in RUN from its checkpoint, "
                         "with its config.json changed only by the flags given")
+    p.add_argument("--overwrite", action="store_true",
+                   help="start a new run in RUN although it holds one: the old run is moved aside to "
+                        "RUN.previous-N first (nothing is deleted)")
     from skeleton_cyclegan.config import add_config_args
     add_config_args(p)   # one flag per TrainConfig field, with the paper's defaults
 
@@ -107,7 +110,7 @@ def _train(args):
     from skeleton_cyclegan.config import config_for_run, given_settings
     from skeleton_cyclegan.train import train
     cfg = config_for_run(args.out, args.resume, given_settings(args))
-    tr = train(args.a, args.b, args.out, cfg, resume=args.resume)
+    tr = train(args.a, args.b, args.out, cfg, resume=args.resume, overwrite=args.overwrite)
     if tr.is_main: print(f"trained to iteration {tr.iteration} of {tr.total_iters}: {tr.out}")
 
 # %% ../nbs/15_cli.ipynb #a5643b85

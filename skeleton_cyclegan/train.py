@@ -20,7 +20,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 import skeleton_cyclegan
-from .core import SkeletonCycleGANError, atomic_path, ensure_dir, patch
+from .core import SkeletonCycleGANError, atomic_path, ensure_dir, patch, remove_leftovers, write_errors
 from .pose import pose_backend
 from .folder import ensure_pose_cache
 from .prepare import as_prepared
@@ -34,6 +34,7 @@ from .checkpoint import (CHECKPOINT_FORMAT, generators_state, load_checkpoint, r
 from .steps import (LOSS_TERMS, Callback, DiscriminatorStep, GeneratorStep, ImagePool,
                                      IterationBatches, NonFiniteLossError, StopAfter, cached_from_batch, collate,
                                      lr_factor, objective, plot_losses, sample_row, set_requires_grad, start_process)
+from .run_folder import RunLock, run_folder, trim_log
 
 _all_ = ["Callback", "StopAfter", "NonFiniteLossError", "TrainConfig"]   # where users have always found them
 
@@ -61,9 +62,11 @@ class Trainer:
         self.iteration, self._in_step, self._stop_all = 0, False, False
         self.history = []                                               # per-iteration loss dicts of this process
         random.seed(cfg.seed); np.random.seed(cfg.seed)
-        if resume and self.checkpoint_path.exists(): self.load(self.checkpoint_path)
-        elif resume and self.is_main: print(f"no checkpoint in {self.out}: starting a new run")
-        if self.is_main: cfg.save(self.out / "config.json")
+        self.lock = RunLock(self.out) if self.is_main else contextlib.nullcontext()   # owned while it writes there
+        with self.lock:
+            if resume and self.checkpoint_path.exists(): self.load(self.checkpoint_path)
+            elif resume and self.is_main: print(f"no checkpoint in {self.out}: starting a new run")
+            if self.is_main: cfg.save(self.out / "config.json"); trim_log(self.log_path, self.iteration)  # 0: a new log
         self._steps()
 
 # %% ../nbs/10_train.ipynb #e5b06e82
@@ -138,24 +141,21 @@ def state_dict(self: Trainer) -> dict:
 @patch
 def load(self: Trainer, path):
     "Continue from a checkpoint written by `save` (networks, optimizers, schedules, pools, RNGs, iteration)."
-    st = load_checkpoint(path)
+    st = load_checkpoint(path, fits=self.cfg)           # one line naming a setting that differs
     try:
         for k, n in self.nets.items(): n.load_state_dict(st[k])
         self.opt_G.load_state_dict(st["opt_G"]); self.opt_D.load_state_dict(st["opt_D"])
         self.sched_G.load_state_dict(st["sched_G"]); self.sched_D.load_state_dict(st["sched_D"])
-    except (RuntimeError, KeyError, ValueError) as e:
-        raise SkeletonCycleGANError(f"{path} does not fit this configuration ({str(e)[:300]}): resume with the "
-                                    "same network settings as the run that wrote it (see its config.json).") from None
+    except (RuntimeError, KeyError, ValueError) as e:   # what the config check cannot see: a damaged state
+        raise SkeletonCycleGANError(f"{path} does not fit this run ({str(e).strip().splitlines()[0][:150]}).") from None
     self.pool_A.load_state_dict(st["pool_A"], self.device); self.pool_B.load_state_dict(st["pool_B"], self.device)
     if self.balancer is not None and st.get("balancer") is not None: self.balancer.load_state_dict(st["balancer"])
     set_rng_state(st["rng"])
     if "view_rng" in st:                                # a state from another device type cannot be restored
         with contextlib.suppress(RuntimeError, ValueError): self.view_gen.set_state(st["view_rng"])
     self.iteration = st["iteration"]
-    if self.is_main:                                    # temporary files of a write that was killed
-        for f in self.out.glob(f".{Path(path).stem}-*.tmp*"): f.unlink(missing_ok=True)
+    if self.is_main: remove_leftovers(path); trim_log(self.log_path, self.iteration)   # no iteration logged twice
     for n in self.nets.values(): n.to(memory_format=self.memory_format)
-    self._trim_log()
 
 # %% ../nbs/10_train.ipynb #55c37bcd
 @patch
@@ -237,14 +237,6 @@ def train_step(self: Trainer, batch) -> dict:
 
 # %% ../nbs/10_train.ipynb #90d24adb
 @patch
-def _trim_log(self: Trainer):
-    "After resuming, drop logged iterations beyond the checkpoint (they will be run again)."
-    if not self.is_main or not self.log_path.exists(): return
-    keep = [l for l in self.log_path.read_text().splitlines()
-            if l.strip() and json.loads(l)["iteration"] <= self.iteration]
-    with atomic_path(self.log_path) as tmp: tmp.write_text("".join(l + "\n" for l in keep))
-
-@patch
 def _gather(self: Trainer, pending) -> tuple[list, torch.Tensor]:
     "The terms logged and their values (iterations × terms) on the host: one transfer; the mean over processes."
     names = [k for k in LOSS_TERMS if any(k in t for _, t, _ in pending)]   # the terms may change mid-run
@@ -276,7 +268,7 @@ def _flush(self: Trainer, pending):
                                  f"{good}. Try a lower --lr, --amp off, or a fixed --lambda-skel, then resume with "
                                  "--resume.")
     if self.is_main:
-        with open(self.log_path, "a") as f:
+        with write_errors(self.log_path), open(self.log_path, "a") as f:
             for r in rows: f.write(json.dumps(r) + "\n")
     self.history.extend(rows)
     for r in rows:
@@ -320,6 +312,10 @@ def _due(self: Trainer, every: int) -> bool: return bool(every) and self.iterati
 @patch
 def fit(self: Trainer) -> list[dict]:
     "Train to the end of the schedule (or `max_iters`, or a stop request); checkpoint, export G and F, plot losses."
+    with self.lock: return self._fit()                  # the run folder is this process's while it trains
+
+@patch
+def _fit(self: Trainer) -> list[dict]:
     if self.iteration >= self.total_iters:
         if self.is_main: print(f"{self.out} is already trained to iteration {self.iteration}")
         return self.history
@@ -380,20 +376,22 @@ def training_data(a, b, cfg: TrainConfig, H, rank: int = 0, world: int = 1, prog
 
 # %% ../nbs/10_train.ipynb #488b55bb
 def train(a, b, out, cfg: TrainConfig | None = None, resume: bool = False, callbacks=(), H=None,
-          progress: bool = True) -> Trainer:
-    "Train Skeleton-CycleGAN from A (videos or prepared folders) to B into the run folder `out`; returns the Trainer."
+          progress: bool = True, overwrite: bool = False) -> Trainer:
+    """Train Skeleton-CycleGAN from A (videos or prepared folders) to B into the run folder `out`, owned for the whole
+    job; a folder that holds a run needs `resume` (continue it) or `overwrite` (move it aside). Returns the Trainer."""
     for src in (a, b):
         if not Path(src).exists():
             raise SkeletonCycleGANError(f"{src} does not exist: give a video file or a prepared dataset folder.")
     out = ensure_dir(out)
     rank, world, dev = start_process((cfg or TrainConfig()).device)
-    cfg = (cfg or config_for_run(out, resume)).resolved(dev)
-    if H is None and cfg.skeleton_on: H = pose_backend(cfg.pose_backend).load(dev)
-    if H is not None and cfg.skeleton_on and pose_backend(H).name != cfg.pose_backend:
-        raise SkeletonCycleGANError(f"the H given is {getattr(H, 'name', type(H).__name__)} but pose_backend is "
-                                    f"{cfg.pose_backend!r}: pass a matching H or set pose_backend="
-                                    f"'{pose_backend(H).name}'.")
-    ds = training_data(a, b, cfg, H, rank, world, progress)
-    tr = Trainer(cfg, ds, out, H=H, callbacks=callbacks, resume=resume, progress=progress)
-    tr.fit()
+    with run_folder(out, resume, overwrite, owner=rank == 0):   # one line when another training owns it
+        cfg = (cfg or config_for_run(out, resume)).resolved(dev)
+        if H is None and cfg.skeleton_on: H = pose_backend(cfg.pose_backend).load(dev)
+        if H is not None and cfg.skeleton_on and pose_backend(H).name != cfg.pose_backend:
+            raise SkeletonCycleGANError(f"the H given is {getattr(H, 'name', type(H).__name__)} but pose_backend is "
+                                        f"{cfg.pose_backend!r}: pass a matching H or set pose_backend="
+                                        f"'{pose_backend(H).name}'.")
+        ds = training_data(a, b, cfg, H, rank, world, progress)
+        tr = Trainer(cfg, ds, out, H=H, callbacks=callbacks, resume=resume, progress=progress)
+        tr.fit()
     return tr

@@ -213,6 +213,7 @@ KILL_WORKER = textwrap.dedent('''
         if isinstance(obj, dict) and obj.get("format") == CHECKPOINT_FORMAT:
             calls[0] += 1
             if calls[0] == 2:                        # the second checkpoint: leave it half-written and wait to be killed
+                if hasattr(f, "flush"): f.flush(); f = f.name   # written through an open file (save_checkpoint)
                 size = Path(f).stat().st_size
                 with open(f, "r+b") as fh: fh.truncate(size // 2)
                 Path(out, "WRITING").touch()
