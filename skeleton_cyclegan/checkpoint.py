@@ -145,7 +145,8 @@ def save_generators_safetensors(state: dict, path, metadata: dict | None = None)
     """Write a generators state (`generators_state`) as safetensors; `metadata` joins the header (values that are not
     strings JSON-encoded)."""
     from safetensors.torch import save_file
-    tensors = {f"{k}.{n}": v.detach().float().cpu().contiguous() for k in ("G", "F") for n, v in state[k].items()}
+    tensors = {f"{k}.{n}": v.detach().float().cpu().clone().contiguous()   # own memory each, even if G and F share
+               for k in ("G", "F") for n, v in state[k].items()}
     head = {k: v if isinstance(v, str) else json.dumps(v) for k, v in (metadata or {}).items()}
     head.update(format=state["format"], package_version=str(state["package_version"]),
                 iteration=str(int(state["iteration"])), config=json.dumps(state["config"]))

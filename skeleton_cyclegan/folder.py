@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import contextlib
 import io
+import logging
 import math
-import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -20,6 +20,8 @@ from .core import (SkeletonCycleGANError, atomic_path, check_free, ensure_dir, l
                                     save_json)
 from .pose import blazepose, pose_backend
 from .track import crop_to_frame, run_pose
+
+_log = logging.getLogger(__name__)
 
 # %% auto #0
 __all__ = ['FORMAT_VERSION', 'PreparedVideo', 'npy_header', 'npy_file', 'cache_name', 'write_chunks', 'write_prepared',
@@ -274,8 +276,8 @@ def _cache_is_current(pv, backend, names, want, progress) -> bool:
     if have is None and backend == pv.primary_backend: return True            # prepare's own cache
     if have is not None and all(have.get(k) == v for k, v in want.items()): return True
     if have is not None and progress:
-        print(f"{pv.folder}: the '{backend}' cache was made by {have.get('model')} at {have.get('input_size')} px; "
-              f"recomputing it for {want['model']} at {want['input_size']} px.", file=sys.stderr, flush=True)
+        _log.info(f"{pv.folder}: the '{backend}' cache was made by {have.get('model')} at {have.get('input_size')} px; "
+                  f"recomputing it for {want['model']} at {want['input_size']} px.")
     return False
 
 def _write_cache(pv, H, backend, names, batch, chunk, progress):

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import shutil
-import sys
 import time
 import warnings
 from dataclasses import asdict
@@ -27,12 +27,14 @@ from .track import (CropSettings, Tracker, crop_jitter, crop_square, run_pose, s
                                      smooth_windows)
 from .video import read_frames, video_info
 
+_log = logging.getLogger(__name__)
+
 # %% auto #0
 __all__ = ['cache_key', 'prepare', 'prepare_summary', 'as_prepared']
 
 # %% ../nbs/04a_prepare.ipynb #0f9c3e72
 def _say(msg, progress):
-    if progress: print(msg, file=sys.stderr, flush=True)
+    if progress: _log.info(msg)
 
 def _check_settings(fps, max_frames, size):
     "Every impossible number among prepare's settings, one line each, before any work."

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import math
 import random
 import threading
@@ -29,14 +30,15 @@ from .networks import cyclegan_networks
 from .losses import LambdaSkel
 from .skeleton import retarget_offsets
 from .config import TrainConfig, config_for_run
-from .checkpoint import (CHECKPOINT_FORMAT, generators_state, load_checkpoint, rng_state, save_checkpoint,
-                                          set_rng_state)
+from .checkpoint import CHECKPOINT_FORMAT, generators_state, load_checkpoint, rng_state, save_checkpoint, set_rng_state
 from .steps import (LOSS_TERMS, Callback, DiscriminatorStep, GeneratorStep, ImagePool,
                                      IterationBatches, NonFiniteLossError, StopAfter, cached_from_batch, collate,
                                      lr_factor, objective, plot_losses, sample_row, set_requires_grad, start_process)
+from .runlog import default_callbacks
 from .run_folder import RunLock, run_folder, trim_log
 
 _all_ = ["Callback", "StopAfter", "NonFiniteLossError", "TrainConfig"]   # where users have always found them
+_log = logging.getLogger(__name__)
 
 # %% auto #0
 __all__ = ['Trainer', 'training_data', 'train', 'Callback', 'StopAfter', 'NonFiniteLossError', 'TrainConfig']
@@ -47,8 +49,7 @@ class Trainer:
     def __init__(self, cfg: TrainConfig, dataset, out, H: nn.Module | None = None, callbacks=(), resume: bool = False,
                  progress: bool = True):
         self.dataset, self.out = dataset, ensure_dir(out)
-        self.callbacks, self.progress = list(callbacks), progress
-        self._stop = threading.Event()
+        self.callbacks, self.progress, self._stop = default_callbacks(cfg, callbacks), progress, threading.Event()
         if len(dataset) < 1: raise SkeletonCycleGANError("the training set is empty: prepare videos with at least "
                                                          "one frame each.")
         self.rank, self.world, self.device = start_process(cfg.device)
@@ -65,7 +66,7 @@ class Trainer:
         self.lock = RunLock(self.out) if self.is_main else contextlib.nullcontext()   # owned while it writes there
         with self.lock:
             if resume and self.checkpoint_path.exists(): self.load(self.checkpoint_path)
-            elif resume and self.is_main: print(f"no checkpoint in {self.out}: starting a new run")
+            elif resume and self.is_main: _log.info(f"no checkpoint in {self.out}: starting a new run")
             if self.is_main: cfg.save(self.out / "config.json"); trim_log(self.log_path, self.iteration)  # 0: a new log
         self._steps()
 
@@ -317,7 +318,7 @@ def fit(self: Trainer) -> list[dict]:
 @patch
 def _fit(self: Trainer) -> list[dict]:
     if self.iteration >= self.total_iters:
-        if self.is_main: print(f"{self.out} is already trained to iteration {self.iteration}")
+        if self.is_main: _log.info(f"{self.out} is already trained to iteration {self.iteration}")
         return self.history
     bar = tqdm(total=self.total_iters, initial=self.iteration, disable=not (self.progress and self.is_main),
                desc="train", unit="it", dynamic_ncols=True)
