@@ -6,13 +6,16 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import logging
 import sys
+import warnings
 
 import skeleton_cyclegan
 from .core import SkeletonCycleGANError, machine_description
 
 # %% auto #0
-__all__ = ['COMMANDS', 'command', 'build_parser', 'main']
+__all__ = ['COMMANDS', 'command', 'messages', 'message_args', 'build_parser', 'main']
 
 # %% ../nbs/15_cli.ipynb #da300004
 COMMANDS = {}
@@ -26,15 +29,49 @@ def command(name, help):
         return reg
     return deco
 
+# %% ../nbs/15_cli.ipynb #824073d9
+class _Stderr(logging.StreamHandler):
+    "A handler that writes to whatever `sys.stderr` is at the time (tests and notebooks replace it)."
+    stream = property(lambda self: sys.stderr, lambda self, value: None)
+
+class _Format(logging.Formatter):
+    "Info as it is, warnings and errors after their level; with `-v` each line names its logger."
+    def __init__(self, verbose: bool): super().__init__("%(name)s: %(message)s" if verbose else "%(message)s")
+    def format(self, record):
+        s = super().format(record)
+        return s if record.levelno < logging.WARNING else f"{record.levelname.lower()}: {s}"
+
+@contextlib.contextmanager
+def messages(verbose: int = 0, quiet: bool = False):
+    "Show the package's log messages (debug with `verbose`, warnings only when `quiet`) and all warnings on stderr."
+    pkg, handler = logging.getLogger("skeleton_cyclegan"), _Stderr()
+    level = pkg.level
+    handler.setFormatter(_Format(verbose > 0))
+    pkg.setLevel(logging.WARNING if quiet else logging.DEBUG if verbose else logging.INFO)
+    pkg.addHandler(handler)
+    with warnings.catch_warnings():
+        warnings.showwarning = lambda message, *args, **kw: pkg.warning(str(message))
+        try: yield
+        finally: pkg.removeHandler(handler); pkg.setLevel(level)
+
+def message_args(p, top: bool = False):
+    "-v/--verbose and -q/--quiet on parser `p` (a subcommand's parser leaves them as the main parser set them)."
+    g, keep = p.add_argument_group("messages"), argparse.SUPPRESS
+    g.add_argument("-v", "--verbose", action="count", default=0 if top else keep, help="also debug messages")
+    g.add_argument("-q", "--quiet", action="store_true", default=False if top else keep,
+                   help="only warnings and errors (study: no progress bars either)")
+
 # %% ../nbs/15_cli.ipynb #9fb22d23
 def build_parser() -> argparse.ArgumentParser:
     "The argument parser with every registered subcommand."
     p = argparse.ArgumentParser(prog="skeleton-cyclegan",
         description="Unpaired human motion transfer: CycleGAN + skeleton consistency through a frozen pose network.")
     p.add_argument("--version", action="version", version=f"%(prog)s {skeleton_cyclegan.__version__}")
+    message_args(p, top=True)
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
     for name, (help, add_args, _) in COMMANDS.items():
-        add_args(sub.add_parser(name, help=help, description=help))
+        add_args(s := sub.add_parser(name, help=help, description=help))
+        message_args(s)                                  # -v/-q before or after the command
     return p
 
 def main(argv=None) -> int:
@@ -43,14 +80,15 @@ def main(argv=None) -> int:
     args = p.parse_args(argv)
     if args.command is None:
         p.print_help(); return 0
-    try:
-        COMMANDS[args.command][2](args)
-    except SkeletonCycleGANError as e:
-        print(f"skeleton-cyclegan {args.command}: error: {e}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print(f"skeleton-cyclegan {args.command}: interrupted", file=sys.stderr)
-        return 130
+    with messages(args.verbose, args.quiet):
+        try:
+            COMMANDS[args.command][2](args)
+        except SkeletonCycleGANError as e:
+            print(f"skeleton-cyclegan {args.command}: error: {e}", file=sys.stderr)
+            return 2
+        except KeyboardInterrupt:
+            print(f"skeleton-cyclegan {args.command}: interrupted", file=sys.stderr)
+            return 130
     return 0
 
 # %% ../nbs/15_cli.ipynb #e04adabc
@@ -136,6 +174,29 @@ def _translate(args):
     p = translate(args.run, args.source, args.out, direction=args.direction, output=args.output, batch=args.batch,
                   device=args.device, smooth=args.smooth, max_frames=args.max_frames)
     print(f"wrote {p}")
+
+# %% ../nbs/15_cli.ipynb #3abab9d9
+def _export_args(p):
+    p.add_argument("run", help="run folder written by `skeleton-cyclegan train` (or its generators.pt, checkpoint.pt)")
+    p.add_argument("--out", default=None, help="the folder to write (default RUN/export)")
+    p.add_argument("--frame", default=None,
+                   help="an image to check the ONNX files on (default: a drawn dancer of each generator's domain)")
+    p.add_argument("--metrics", default=None,
+                   help="judged scores for the card: a JSON written by `evaluate --out` (default: RUN/metrics.json)")
+    p.add_argument("--no-onnx", dest="onnx", action="store_false", help="only the safetensors file and the model card")
+
+@command("export", "G and F as safetensors (translate reads it) and as ONNX checked against torch, with a model card")(
+    _export_args)
+def _export(args):
+    from skeleton_cyclegan.export import export, export_dir
+    card = export(args.run, args.out, frame=args.frame, metrics=args.metrics, onnx=args.onnx)
+    out = export_dir(args.run, args.out)
+    for name in card["files"]:
+        check = card["checks"].get(name)
+        print(f"wrote {out / name}" + (f" (ONNX Runtime vs torch: max |difference| {check['max_abs_diff']:.1e})"
+                                       if check else ""))
+    if "onnx" in card["checks"]: print(card["checks"]["onnx"])
+    print(f"wrote {out / 'model_card.json'} and {out / 'model_card.md'}")
 
 # %% ../nbs/15_cli.ipynb #6e4d8fab
 _JUDGE_HELP = ("the pose network that judges: auto = blazepose-heavy (not the training H, whichever it was); "
@@ -248,7 +309,6 @@ def _study_args(p):
                    help="write the study (default or --config) to FILE and stop")
     p.add_argument("--report-only", action="store_true",
                    help="only rewrite summary.md and the curves from finished runs")
-    p.add_argument("--quiet", action="store_true", help="no progress bars")
 
 @command("study", "the skeleton-loss study: loss forms and discriminators against plain CycleGAN, judged, "
                   "over budgets and seeds (see study/REPORT.md)")(_study_args)

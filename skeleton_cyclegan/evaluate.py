@@ -5,8 +5,10 @@
 # %% ../nbs/12b_evaluate.ipynb #5570cc27
 from __future__ import annotations
 
+import logging
 import os
 import time
+import warnings
 from dataclasses import asdict, replace
 from pathlib import Path
 
@@ -25,6 +27,8 @@ from .translate import TemporalFilter, generate, label, resize_crops, resize_ima
 from .metrics import pose_metrics, temporal_jitter
 from .judge import Judge, Reference, fid_kid, frame_scores, judge_warning, reference
 from .judge import training_signal
+
+_log = logging.getLogger(__name__)
 
 # %% auto #0
 __all__ = ['COLUMNS', 'DEMO_DEFAULTS', 'DEFAULT_SETTINGS', 'evaluate_run', 'format_table', 'save_metrics', 'evaluate', 'verdict',
@@ -109,14 +113,14 @@ def save_metrics(rows: dict, path, **extra) -> Path:
 def evaluate(run, a, b=None, out=None, max_frames: int | None = 64, smooth: float = 0.6, device=None,
              fid: bool = False, progress: bool = True, judge: str = "auto") -> dict:
     """Measure one run on A (video or prepared folder; B for the domain classifier) with the `judge` network ('auto' =
-    'blazepose-heavy', or 'openpose'); print the table; write JSON to `out`."""
+    'blazepose-heavy', or 'openpose'); log the table; write JSON to `out`."""
     _, _, c = load_generators(run, device="cpu")
     ref = reference(a, b, size=int(c["size"]), max_frames=max_frames, device=device, progress=progress,
                     judge_with=judge)
     r = evaluate_run(run, ref, smooth=smooth, device=device, fid=fid, progress=progress)
-    print(format_table({Path(run).name: r}))
-    print(f"judged by {r['judge']}; trained through {r['trained_through']}")
-    if r.get("judge_note"): print("warning:", r["judge_note"])
+    _log.info(format_table({Path(run).name: r}))
+    _log.info(f"judged by {r['judge']}; trained through {r['trained_through']}")
+    if r.get("judge_note"): warnings.warn(r["judge_note"], stacklevel=2)
     if out is not None: save_metrics({Path(run).name: r}, out, machine=machine_description(), judge=r["judge"],
                                      trained_through=r["trained_through"])
     return _public(r)
@@ -230,7 +234,7 @@ def compare(a=None, b=None, out="compare_out", settings: dict | None = None, cfg
             judge: str = "auto", poses=("blazepose",)) -> dict:
     """Train one run per λ_skel setting (name → value, None = automatic) and pose network H in `poses` ('blazepose',
     'openpose') with otherwise equal `cfg` on A and B (videos or prepared folders; neither: the synthetic dancers),
-    evaluate each with the same `judge` network on A (on unseen motion of A's dancer for synthetic data), print the
+    evaluate each with the same `judge` network on A (on unseen motion of A's dancer for synthetic data), log the
     table, write `compare.json` and `compare.png` into `out`."""
     _check_poses(poses)
     out = ensure_dir(out)
@@ -245,19 +249,18 @@ def compare(a=None, b=None, out="compare_out", settings: dict | None = None, cfg
     ref = reference(test, B, size=cfg.size, max_frames=max_frames, device=dev, progress=progress, judge_with=judge)
     runs = _runs(settings, poses)
     for k, (name, lam, pose) in enumerate(runs):
-        if progress: print(f"[{k + 1}/{len(runs)}] training {name} (λ_skel={'auto' if lam is None else lam}"
-                           f"{', through ' + pose if lam is None or lam > 0 else ''}, {cfg.max_iters} iterations)",
-                           flush=True)
+        if progress: _log.info(f"[{k + 1}/{len(runs)}] training {name} (λ_skel={'auto' if lam is None else lam}"
+                               f"{', through ' + pose if lam is None or lam > 0 else ''}, {cfg.max_iters} iterations)")
         rows[name] = _compare_run(out / "runs" / slug(name), name, lam, pose, cfg, A, B, ref, Hs, dev, smooth, progress)
         save_metrics(rows, out / "compare.json", machine=machine_description(), config=asdict(cfg),
                      judge=ref.judge.name, seconds=round(time.time() - t0, 1), complete=k + 1 == len(runs))
-    print(format_table(rows))
-    print(f"judged by {ref.judge.name} on every run" + (f"; it found {ref.source_found:.0%} of the 17 body points on "
-                                                        "the source" if ref.source_found is not None else ""))
+    _log.info(format_table(rows))
+    _log.info(f"judged by {ref.judge.name} on every run" + (f"; it found {ref.source_found:.0%} of the 17 body points "
+                                                            "on the source" if ref.source_found is not None else ""))
     for name, r in rows.items():
-        if r.get("judge_note"): print(f"warning ({name}):", r["judge_note"])
+        if r.get("judge_note"): warnings.warn(f"{name}: {r['judge_note']}", stacklevel=2)
     compare_figure(rows, ref, out / "compare.png")
-    print(f"wrote {out / 'compare.json'} and {out / 'compare.png'}")
+    _log.info(f"wrote {out / 'compare.json'} and {out / 'compare.png'}")
     return rows
 
 # %% ../nbs/12b_evaluate.ipynb #d8aca112

@@ -5,6 +5,7 @@
 # %% ../nbs/12a_judge.ipynb #4b779ec8
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -62,7 +63,7 @@ def _blazepose_heavy(device) -> Judge:
     except SkeletonCycleGANError as e:
         note = ("BlazePose heavy could not be fetched (" + str(e).split("\n")[0][:200] + "); the judge is H's own "
                 "full model, so pose preservation is overestimated for runs trained with the skeleton loss.")
-        print(f"warning: {note}")
+        warnings.warn(note, stacklevel=2)
         return Judge(blazepose("full", device=device), note)
 
 def _openpose(device) -> Judge:

@@ -5,6 +5,7 @@
 # %% ../nbs/14a_study_run.ipynb #6c30ee76
 from __future__ import annotations
 
+import logging
 import os
 import subprocess
 import sys
@@ -23,6 +24,8 @@ from .metrics import limb_angle_errors, pose_metrics
 from .judge import Judge, Reference, frame_scores, reference, training_signal
 from .evaluate import compare_figure, evaluate_run, slug, train_device
 from .study import check_study, collect, load_study, run_config, run_folder
+
+_log = logging.getLogger(__name__)
 
 # %% auto #0
 __all__ = ['study_data', 'Snapshots', 'judge_snapshot', 'frame_metrics', 'pair_bounds', 'run_study', 'one_run']
@@ -160,7 +163,7 @@ def _run_pair(out, study, pair, candidates, seeds, H, dev, jobs, progress):
     if not todo: return
     if parallel: return _parallel(out, study, pair, todo, dev, jobs)
     for k, (cand, seed) in enumerate(todo):
-        if progress: print(f"[{pair} {k + 1}/{len(todo)}] {cand}, seed {seed}", flush=True)
+        if progress: _log.info(f"[{pair} {k + 1}/{len(todo)}] {cand}, seed {seed}")
         one_run(out, study, pair, cand, seed, A, B, ref, H, H_judge, dev, rt, progress)
 
 # %% ../nbs/14a_study_run.ipynb #9dfb8ff8
