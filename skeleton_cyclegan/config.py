@@ -100,8 +100,9 @@ class RunSettings:
                                  "iterations")
     sample_every: int = setting(500, "write a sample grid every this many iterations (0: never)")
     checkpoint_every: int = setting(1000, "write the checkpoint every this many iterations (and always at the end)")
-    tensorboard: bool = setting(True, "log every loss term, λ_skel, the sample grids and this config to RUN/tensorboard "
-                                      "when the tensorboard package is installed (the [tensorboard] extra)")
+    tensorboard: bool = setting(True, "log every loss term, λ_skel, the sample grids and this config to "
+                                      "RUN/tensorboard when the tensorboard package is installed (the [tensorboard] "
+                                      "extra)")
 
 # %% ../nbs/09_config.ipynb #414a6e07
 @dataclass

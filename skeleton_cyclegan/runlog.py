@@ -34,7 +34,8 @@ def read_events(folder) -> dict:
     ea.Reload()
     out = {t: [(e.step, e.value) for e in ea.Scalars(t)] for t in ea.Tags()["scalars"]}
     out.update({t: [(e.step, (e.width, e.height)) for e in ea.Images(t)] for t in ea.Tags()["images"]})
-    out.update({t: [(e.step, e.tensor_proto.string_val[0].decode()) for e in ea.Tensors(t)] for t in ea.Tags()["tensors"]})
+    text = lambda e: e.tensor_proto.string_val[0].decode()
+    out.update({t: [(e.step, text(e)) for e in ea.Tensors(t)] for t in ea.Tags()["tensors"]})
     return out
 
 # %% ../nbs/09c_runlog.ipynb #c963e93f
@@ -65,8 +66,8 @@ class DataRecord(Callback):
 
 # %% ../nbs/09c_runlog.ipynb #b53cd267
 class TensorBoardLog(Callback):
-    """Every loss term and λ_skel as scalars, the sample grids as images, the config and the data as text, into `log_dir`
-    (default RUN/tensorboard): `tensorboard --logdir RUN` (or `%tensorboard` in a notebook) shows them."""
+    """Every loss term and λ_skel as scalars, the sample grids as images, the config and the data as text, into
+    `log_dir` (default RUN/tensorboard): `tensorboard --logdir RUN` (or `%tensorboard` in a notebook) shows them."""
     def __init__(self, log_dir=None, flush_secs: int = 30):
         self.log_dir, self.flush_secs, self.writer = log_dir, flush_secs, None
 

@@ -72,6 +72,7 @@ def test_onnx_files_are_checked_against_torch(run):
     for name, net, direction in (("G_AtoB.onnx", G, "A→B"), ("F_BtoA.onnx", F, "B→A")):
         check = card["checks"][name]
         assert 0 <= check["max_abs_diff"] < 1e-3 and check["runtime"].startswith("onnxruntime")
+        assert 0 <= check["max_abs_diff_float64"] < 1e-3                  # against torch in float64 too
         path = run / "export" / name
         props = {p.key: p.value for p in onnx.load(str(path)).metadata_props}
         assert (props["direction"], props["size"], props["iteration"]) == (direction, "32", "12")
