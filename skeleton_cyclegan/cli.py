@@ -193,8 +193,8 @@ def _export(args):
     out = export_dir(args.run, args.out)
     for name in card["files"]:
         check = card["checks"].get(name)
-        print(f"wrote {out / name}" + (f" (ONNX Runtime vs torch: max |difference| {check['max_abs_diff']:.1e})"
-                                       if check else ""))
+        print(f"wrote {out / name}" + (f" (ONNX Runtime vs torch: max |difference| {check['max_abs_diff']:.1e}; "
+                                       f"{check['max_abs_diff_float64']:.1e} vs torch in float64)" if check else ""))
     if "onnx" in card["checks"]: print(card["checks"]["onnx"])
     print(f"wrote {out / 'model_card.json'} and {out / 'model_card.md'}")
 
