@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 import datetime
+import inspect
 import json
 import logging
 import warnings
@@ -63,6 +64,8 @@ def onnx_missing() -> str | None:
         import onnxscript  # noqa: F401
     except ImportError as e:
         return f"{e.name} is not installed (pip install \"skeleton-cyclegan[export]\")"
+    if "dynamo" not in inspect.signature(torch.onnx.export).parameters:
+        return f"torch {torch.__version__} has no dynamo ONNX exporter (torch 2.5 or later has)"
     return None
 
 def write_onnx(G: nn.Module, path, size: int, metadata: dict | None = None) -> Path:
