@@ -272,7 +272,8 @@ def _demo_args(p):
     p.add_argument("--b", default=None, help="your video of person B")
     p.add_argument("--no-train", dest="train", action="store_false",
                    help="only the shipped models on a fresh motion (seconds): skip the live training run")
-    p.add_argument("--show-frames", type=int, default=64, help="frames of the fresh motion shown and judged (default 64)")
+    p.add_argument("--show-frames", type=int, default=64,
+                   help="frames of the fresh motion shown and judged (default 64)")
     p.add_argument("--iters", type=int, default=None,
                    help=f"live training iterations per run (default {D['iters']} on a CPU, more on a GPU)")
     p.add_argument("--size", type=int, default=D["size"], help=f"live run: image size (default {D['size']})")

@@ -223,7 +223,7 @@ def _compare_run(run, name, lam, pose, cfg: TrainConfig, A, B, ref: Reference, H
     t = time.time()
     if skel and pose not in Hs: Hs[pose] = pose_backend(pose).load(dev)
     train(A.folder, B.folder, run, replace(cfg, lambda_skel=lam, pose_backend=pose), H=Hs[pose] if skel else None,
-          progress=progress)
+          progress=progress, overwrite=True)   # a rerun into the same --out moves the old run aside
     r = evaluate_run(run, ref, smooth=smooth, device=dev, progress=False)
     r["train_seconds"] = round(time.time() - t, 1)
     return r
@@ -335,7 +335,7 @@ def _demo_train(out, A, B, cfg: TrainConfig, runs: dict, H, say, progress: bool)
         say(f"step 2/5: training {name} ({k + 1}/{len(runs)}: {cfg.max_iters} iterations at {cfg.size}², "
             f"λ_skel={'auto' if lam is None else lam})")
         train(A.folder, B.folder, out / "runs" / slug(name), replace(cfg, lambda_skel=lam),
-              H=H if lam is None or lam > 0 else None, progress=progress)
+              H=H if lam is None or lam > 0 else None, progress=progress, overwrite=True)   # old run moved aside
 
 # %% ../nbs/12b_evaluate.ipynb #79a51814
 def demo(out="demo_out", a=None, b=None, iters: int = DEMO_DEFAULTS["iters"], size: int = DEMO_DEFAULTS["size"],
