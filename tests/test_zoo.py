@@ -105,3 +105,20 @@ def test_demo_without_training_shows_the_shipped_models(tmp_path, heavy):
     assert (out / "summary.png").stat().st_size > 10_000 and not (out / "live").exists()
     assert m["scores"]["skeleton"]["arms_angle_err"] < m["scores"]["plain"]["arms_angle_err"]
     assert np.isfinite([v for r in m["scores"].values() for v in r.values()]).all()
+
+
+def test_the_readme_quotes_the_cards_and_the_kept_demo_run():
+    "The README's zoo table comes from the cards, and its first picture's numbers from that run's kept metrics."
+    from pathlib import Path
+    root = Path(__file__).resolve().parents[1]
+    readme = (root / "README.md").read_text()
+    for name in NAMES:
+        s = zoo.card(name)["scores"]
+        row = (f"| `{name}` | {zoo.card(name)['iterations']:,} | {s['angle_err']:.1f} | {s['arms_angle_err']:.1f} | "
+               f"{s['rt_arms_pck10']:.2f} |")
+        assert row in readme, row
+    m = json.loads((root / "readme_files" / "demo_strip.json").read_text())["scores"]
+    quoted = (f"{m['skeleton']['angle_err']:.1f}° with the\nskeleton term and {m['plain']['angle_err']:.1f}° without (arms "
+              f"{m['skeleton']['arms_angle_err']:.1f}° and {m['plain']['arms_angle_err']:.1f}°")
+    assert quoted in readme, quoted
+    assert (root / "readme_files" / "demo_strip.png").stat().st_size > 50_000
