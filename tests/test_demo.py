@@ -1,4 +1,5 @@
-"The end-to-end demo through the CLI, with tiny overrides: synthetic dancers → train both runs → translate → judge → demo_out/."
+"""The end-to-end demo through the CLI, with tiny overrides: the shipped models on a fresh motion → demo_out/, then the
+live run (synthetic dancers → train both runs → translate → judge) → demo_out/live/."""
 import json
 
 import pytest
@@ -9,14 +10,19 @@ from skeleton_cyclegan.video import video_info
 
 def test_demo_writes_video_summary_and_metrics(tmp_path, capsys):
     out = tmp_path / "demo_out"
-    rc = main(["demo", "--out", str(out), "--iters", "6", "--size", "32", "--frames", "12", "--eval-frames", "6"])
-    printed = capsys.readouterr().out
+    rc = main(["demo", "--out", str(out), "--show-frames", "8", "--iters", "6", "--size", "32", "--frames", "12",
+               "--eval-frames", "6"])
+    cap = capsys.readouterr()
+    printed = cap.out + cap.err
     assert rc == 0, printed
+    assert json.loads((out / "metrics.json").read_text())["frames"] == 8          # the shipped models came first
+    assert printed.index("shipped models") < printed.index("live training")       # and the live run is labelled
+    live = out / "live"
     for name in ("side_by_side.mp4", "summary.png", "metrics.json"):
-        assert (out / name).is_file() and (out / name).stat().st_size > 0, name
-        assert str(out / name) in printed                       # it says where the results are
-    assert video_info(out / "side_by_side.mp4").n_frames == 6
-    m = json.loads((out / "metrics.json").read_text())
+        assert (live / name).is_file() and (live / name).stat().st_size > 0, name
+        assert str(live / name) in printed                      # it says where the results are
+    assert video_info(live / "side_by_side.mp4").n_frames == 6
+    m = json.loads((live / "metrics.json").read_text())
     assert set(m["results"]) == {"Skeleton-CycleGAN", "plain CycleGAN"}
     for r in m["results"].values():
         assert 0 <= r["gt_pck10"] <= 1 and r["frames"] == 6 and r["jitter"] >= 0
