@@ -13,7 +13,7 @@ from .skeleton import BONES
 
 # %% auto #0
 __all__ = ['L_SHOULDER', 'R_SHOULDER', 'L_HIP', 'R_HIP', 'ARMS', 'LIMBS', 'torso_size', 'pose_errors', 'pck', 'pose_metrics',
-           'temporal_jitter', 'limb_angle_errors', 'detail']
+           'temporal_jitter', 'limb_angle_errors', 'angle_scores', 'detail']
 
 # %% ../nbs/12_metrics.ipynb #e46df3a2
 L_SHOULDER, R_SHOULDER, L_HIP, R_HIP = 11, 12, 23, 24
@@ -66,6 +66,11 @@ def limb_angle_errors(pred, ref, limbs=LIMBS) -> np.ndarray:
         return np.arctan2(d[..., 1], d[..., 0])
     e = np.abs(ang(pred) - ang(ref))
     return np.degrees(np.minimum(e, 2 * np.pi - e))
+
+def angle_scores(pred, ref) -> dict:
+    "Mean limb-angle error (degrees) of keypoints `pred` against `ref`: all eight limbs, and the four arm ones."
+    e = limb_angle_errors(pred, ref)
+    return dict(angle_err=float(np.nanmean(e)), arms_angle_err=float(np.nanmean(e[:, :4])))
 
 # %% ../nbs/12_metrics.ipynb #4c2ece34
 def detail(frames) -> float:

@@ -17,7 +17,7 @@ from .synthetic import DOMAINS, retarget
 from .render import render_frames
 from .translate import generate, label, resize_crops, resize_image
 from .zoo import card, load
-from .metrics import limb_angle_errors, pose_metrics
+from .metrics import angle_scores, pose_metrics
 from .judge import Judge, judge
 from .evaluate import train_device
 
@@ -39,8 +39,7 @@ def card_frames(spec: dict) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 def judged_scores(frames, J: Judge, gt, retargeted) -> tuple[dict, np.ndarray]:
     "The `SCORES` of frames standing in for G(A) (uint8 (N,S,S,3)), and the judge's keypoints (N,33,2) on them."
     kp = J(frames)
-    e = limb_angle_errors(kp, gt)
-    r = dict(angle_err=float(np.nanmean(e)), arms_angle_err=float(np.nanmean(e[:, :4])))
+    r = angle_scores(kp, gt)
     r.update({k: v for k, v in {**pose_metrics(kp, gt, "gt_"), **pose_metrics(kp, retargeted, "rt_")}.items()
               if k in SCORES})
     return {k: round(r[k], 4) for k in SCORES}, kp

@@ -20,7 +20,7 @@ from .core import shared_data_dir, to_uint8
 from .prepare import as_prepared
 from .train import Callback, train
 from .translate import resize_crops
-from .metrics import limb_angle_errors, pose_metrics
+from .metrics import angle_scores, pose_metrics
 from .judge import Judge, Reference, frame_scores, reference, training_signal
 from .evaluate import compare_figure, evaluate_run, slug, train_device
 from .study import check_study, collect, load_study, run_config, run_folder
@@ -86,8 +86,7 @@ def judge_snapshot(path, ref: Reference, H_judge: Judge | None = None, retargete
 def _study_metrics(r: dict, ref: Reference, H_judge=None, retargeted=None) -> dict:
     "Add the study's own measures to judged frames `r` (with `_kp` and `_samples`): limb angles, `rt_*`, H, the gap."
     kp, target = r["_kp"], (ref.gt_kp if ref.gt_kp is not None else ref.source_kp)
-    e = limb_angle_errors(kp, target)
-    r.update(angle_err=float(np.nanmean(e)), arms_angle_err=float(np.nanmean(e[:, :4])))
+    r.update(angle_scores(kp, target))
     if retargeted is not None: r.update(pose_metrics(kp, np.asarray(retargeted)[:len(kp)], "rt_"))
     if H_judge is not None:
         h = pose_metrics(H_judge(r["_samples"]), target, "h_")

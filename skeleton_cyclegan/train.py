@@ -198,11 +198,11 @@ def _to(self: Trainer, t):
     return t.contiguous(memory_format=self.memory_format) if t.ndim == 4 and t.shape[1] == 3 else t
 
 @patch
-def _cached(self: Trainer, batch, side):
+def _cached(self: Trainer, batch, side, img):
     "H(real) of one side: from the batch (the dataset's cache), or recomputed (`cache_h_real=False`, for benchmarks)."
     if self.cfg.cache_h_real: return {k: self._to(v).float() for k, v in cached_from_batch(batch, side).items()}
     with torch.no_grad(), torch.autocast(self.device.type, enabled=False):
-        o = self.H(self._to(batch[side]).float())
+        o = self.H(img.float())   # the batch already on the device
     c = {"logits": o.heatmap_logits, "landmarks": o.landmarks, "visibility": o.visibility}
     if f"r{side}" in batch: c["retarget"] = self._to(batch[f"r{side}"]).float()   # the dataset's, constant per frame
     return c
@@ -213,7 +213,7 @@ def train_step(self: Trainer, batch) -> dict:
     "One iteration in the reference's order: G step (D frozen), then D_A and D_B on pooled fakes. Returns tensors."
     cfg = self.cfg
     x, y = self._to(batch["x"]), self._to(batch["y"])
-    cx, cy = (self._cached(batch, "x"), self._cached(batch, "y")) if cfg.skeleton_on else (None, None)
+    cx, cy = (self._cached(batch, "x", x), self._cached(batch, "y", y)) if cfg.skeleton_on else (None, None)
     set_requires_grad((self.D_A, self.D_B), False)
     self.opt_G.zero_grad(set_to_none=True)
     lam = self.balancer if self.balancer is not None else (cfg.lambda_skel or 0.0)
