@@ -16,6 +16,7 @@ from .pose import POSE_BACKENDS
 from .networks import default_n_blocks
 from .data import default_load_size
 from .skeleton import VIEW_FORMS, check_skeleton_settings
+from .precision import AMP_CHOICES, resolve_amp
 
 # %% auto #0
 __all__ = ['FLAG_ALIASES', 'parse_bool', 'parse_auto', 'setting', 'DataSettings', 'ObjectiveSettings', 'RunSettings',
@@ -88,8 +89,16 @@ class ObjectiveSettings:
 class RunSettings:
     "Speed and bookkeeping."
     device: str | None = setting(None, "cuda, cpu, cuda:1 ... (auto: CUDA when available)")
-    amp: str = setting("auto", "mixed precision for G and D: auto (bf16 on CUDA, off on CPU), bf16, off; H is "
-                               "always float32")
+    amp: str = setting("auto", "mixed precision for G and D: auto (bf16 on GPUs of compute capability ≥ 8.0, fp16 "
+                               "with a gradient scaler below; on a CPU bf16 only where it is native and costs no pose "
+                               "quality, else off: see nbs/08a_precision), bf16, fp16, off; H is always float32")
+    cuda_graphs: bool | None = setting(None, "capture the training step (G and D) in CUDA graphs: no per-kernel "
+                                             "launch cost (auto: on CUDA, off elsewhere)")
+    data_on_device: bool | None = setting(None, "keep the prepared frames, H(real) and the offsets on the device and "
+                                                "augment them there, with no loader processes (auto: on CUDA)")
+    time_budget: float | None = setting(None, "minutes for this run: after a short warm-up the trainer fits the "
+                                              "schedule (constant, then linear decay) and max_iters to this time, "
+                                              "and ends on time with a checkpoint and the exported generators")
     compile: bool = setting(False, "torch.compile G, F, D_A and D_B")
     compile_mode: str = setting("default", "torch.compile mode: default, reduce-overhead (CUDA graphs), ...")
     channels_last: bool | None = setting(None, "channels_last memory format (auto: on CUDA only; on CPU it slowed "
@@ -171,6 +180,8 @@ def setting_problems(cfg: TrainConfig) -> list[str]:
     out = [f"{n}={getattr(cfg, n)!r}: give {what}." for n, ok, what in checks if _bad(getattr(cfg, n), ok)]
     out += [f"{n}={getattr(cfg, n)!r}: give {what}, or auto." for n, ok, what in optional
             if getattr(cfg, n) is not None and _bad(getattr(cfg, n), ok)]
+    if cfg.time_budget is not None and _bad(cfg.time_budget, lambda v: finite(v) and v > 0):
+        out.append(f"time_budget={cfg.time_budget!r}: give the minutes for the run, a finite number > 0 (or none).")
     if not out and cfg.size % 4: out.append(f"size={cfg.size}: the generator needs a multiple of 4.")
     if not out and cfg.max_iters is None and cfg.n_epochs + cfg.n_epochs_decay == 0:
         out.append("n_epochs + n_epochs_decay is 0: give epochs, or an iteration budget with max_iters.")
@@ -180,7 +191,7 @@ def setting_problems(cfg: TrainConfig) -> list[str]:
 def choice_problems(cfg: TrainConfig) -> list[str]:
     "The settings chosen from a list: precision, pose network, the skeleton form and what it can take."
     out = []
-    if cfg.amp not in ("auto", "bf16", "off"): out.append(f"amp={cfg.amp!r}: choose auto, bf16 or off.")
+    if cfg.amp not in AMP_CHOICES: out.append(f"amp={cfg.amp!r}: choose auto, bf16, fp16 or off.")
     if cfg.pose_backend not in POSE_BACKENDS:
         out.append(f"pose_backend={cfg.pose_backend!r}: choose one of {sorted(POSE_BACKENDS)}.")
     v = cfg.skel_views
@@ -195,15 +206,17 @@ def _auto(v, default): return default if v is None else v
 @patch
 def resolved(self: TrainConfig, device=None) -> TrainConfig:
     "A copy with every automatic setting filled in (λ_skel's automatic balancing stays automatic: it is a policy)."
-    cuda = pick_device(device or self.device).type == "cuda"
+    dev = pick_device(device or self.device)
+    cuda = dev.type == "cuda"
     point_form = self.skel_loss in VIEW_FORMS
     return dataclasses.replace(
         self, n_blocks=_auto(self.n_blocks, default_n_blocks(self.size)),
         load_size=_auto(self.load_size, default_load_size(self.size)),
         skel_views=float(_auto(self.skel_views, 1.0 if point_form else 0.0)),
         skel_retarget=bool(_auto(self.skel_retarget, self.skel_loss == "coords")),
-        amp=("bf16" if cuda else "off") if self.amp == "auto" else self.amp,
-        channels_last=_auto(self.channels_last, cuda), num_workers=_auto(self.num_workers, 4 if cuda else 0))
+        amp=resolve_amp(self.amp, dev), cuda_graphs=_auto(self.cuda_graphs, cuda),
+        data_on_device=_auto(self.data_on_device, cuda), channels_last=_auto(self.channels_last, cuda),
+        num_workers=_auto(self.num_workers, 4 if cuda else 0))
 
 # %% ../nbs/09_config.ipynb #5e421e02
 @patch
@@ -230,10 +243,13 @@ def add_config_args(parser, cls=TrainConfig):
         args = typing.get_args(tp)
         kind = next(a for a in args if a is not type(None)) if args else tp
         parse = parse_auto(kind) if type(None) in args else kind
-        extra = (dict(choices=sorted(POSE_BACKENDS), metavar="|".join(sorted(POSE_BACKENDS)))
-                 if f.name == "pose_backend" else dict(metavar=kind.__name__.upper()))
+        choices = {"pose_backend": sorted(POSE_BACKENDS), "amp": AMP_CHOICES}.get(f.name)
+        extra = dict(choices=choices, metavar="|".join(choices)) if choices else dict(metavar=kind.__name__.upper())
+        if kind is bool: extra.update(nargs="?", const=True)   # auto, true, false; `--flag` alone: true
         g.add_argument(*FLAG_ALIASES.get(f.name, []), flag, dest=f.name, type=parse, default=argparse.SUPPRESS,
                        help=help, **extra)
+        if kind is bool: g.add_argument("--no-" + flag[2:], dest=f.name, action="store_false",
+                                        default=argparse.SUPPRESS, help=f"same as {flag} false")
     return parser
 
 # %% ../nbs/09_config.ipynb #0ff6df88
