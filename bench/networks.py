@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/networks.py                      # 128² (G 6 blocks) and 256² (G 9 blocks), this CPU
     .venv/bin/python bench/networks.py --reps 7 --formats both --device cuda
+    .venv/bin/python bench/networks.py --smoke              # 32², one run per cell: seconds (the test suite runs it)
 
 Prints one table (median of `--reps` timed runs after one warm-up, milliseconds; a cell stops after 20 s with
 at least 2 runs) and the machine it ran on.
@@ -16,8 +17,8 @@ import time
 import torch
 
 from skeleton_cyclegan.core import machine_description, pick_device
-from skeleton_cyclegan.losses import lsgan_g_loss
-from skeleton_cyclegan.networks import PatchDiscriminator, ResnetGenerator, default_n_blocks, init_weights, to_channels_last
+from skeleton_cyclegan.networks import (PatchDiscriminator, ResnetGenerator, default_n_blocks, init_weights,
+                                        to_channels_last)
 
 
 def _sync(device):
@@ -25,7 +26,7 @@ def _sync(device):
 
 
 def time_it(fn, device, reps, cap_s=20.0):
-    "Median and min seconds of `fn()` over `reps` runs after one warm-up run (fewer, at least 2, once `cap_s` is spent)."
+    "Median and min seconds of `fn()` over `reps` runs after one warm-up (fewer, at least 2, once `cap_s` is spent)."
     fn(); _sync(device)
     ts = []
     for _ in range(reps):
@@ -58,20 +59,25 @@ def bench(net_name, size, dtype, fmt, device, reps):
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--sizes", type=int, nargs="+", default=[128, 256])
-    p.add_argument("--reps", type=int, default=3, help="timed runs per cell (median reported)")
+    p.add_argument("--sizes", type=int, nargs="+", default=None, help="sides (default 128 256; --smoke: 32)")
+    p.add_argument("--reps", type=int, default=None, help="timed runs per cell, median reported (default 3; --smoke 1)")
     p.add_argument("--dtypes", nargs="+", default=["fp32", "bf16"], choices=["fp32", "bf16"])
     p.add_argument("--formats", default="channels_last", choices=["channels_last", "contiguous", "both"])
-    p.add_argument("--threads", type=int, default=2, help="CPU threads (the shared dev machine has 2 cores)")
+    p.add_argument("--threads", type=int, default=None, help="CPU threads (default 2, the dev machine's cores; "
+                                                             "--smoke: 1)")
     p.add_argument("--device", default=None, help="cpu or cuda (default: cuda when available)")
+    p.add_argument("--smoke", action="store_true", help="32², one timed run per cell: seconds")
     a = p.parse_args(argv)
+    a.sizes = a.sizes or ([32] if a.smoke else [128, 256])
+    a.reps = a.reps or (1 if a.smoke else 3)
+    a.threads = a.threads or (1 if a.smoke else 2)
     torch.set_num_threads(a.threads)
     device = pick_device(a.device)
     fmts = ["channels_last", "contiguous"] if a.formats == "both" else [a.formats]
     print(f"# networks benchmark: batch 1, median of {a.reps} runs (min in brackets), ms")
     print(f"# machine: {machine_description()}; device {device}")
-    print(f"| net | size | blocks | format | dtype | forward ms | forward+backward ms |")
-    print(f"|---|---|---|---|---|---|---|")
+    print("| net | size | blocks | format | dtype | forward ms | forward+backward ms |")
+    print("|---|---|---|---|---|---|---|")
     t0 = time.perf_counter()
     for size in a.sizes:
         for net_name in ("G", "D"):
@@ -79,8 +85,8 @@ def main(argv=None):
                 for dtype in a.dtypes:
                     (f_med, f_min), (b_med, b_min) = bench(net_name, size, dtype, fmt, device, a.reps)
                     blocks = default_n_blocks(size) if net_name == "G" else "-"
-                    print(f"| {net_name} | {size}² | {blocks} | {fmt} | {dtype} | {f_med*1e3:.0f} ({f_min*1e3:.0f}) "
-                          f"| {b_med*1e3:.0f} ({b_min*1e3:.0f}) |", flush=True)
+                    print(f"| {net_name} | {size}² | {blocks} | {fmt} | {dtype} | {f_med*1e3:.1f} ({f_min*1e3:.1f}) "
+                          f"| {b_med*1e3:.1f} ({b_min*1e3:.1f}) |", flush=True)
     print(f"# total {time.perf_counter() - t0:.0f} s")
 
 

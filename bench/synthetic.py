@@ -1,6 +1,7 @@
 """Rendering speed of the synthetic dancers: frames per second on one core (numpy), per domain, size and supersampling.
 
     .venv/bin/python bench/synthetic.py [--frames 40] [--repeats 5]
+    .venv/bin/python bench/synthetic.py --smoke     # 2 frames, one run per row: seconds (the test suite runs it)
 """
 import argparse
 import os
@@ -27,9 +28,12 @@ def median_fps(fn, n, repeats):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--frames", type=int, default=40)
-    ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--frames", type=int, default=None, help="frames per run (default 40; --smoke 2)")
+    ap.add_argument("--repeats", type=int, default=None, help="runs per row, median reported (default 5; --smoke 1)")
+    ap.add_argument("--smoke", action="store_true", help="2 frames, one run per row: seconds")
     args = ap.parse_args()
+    args.frames = args.frames or (2 if args.smoke else 40)
+    args.repeats = args.repeats or (1 if args.smoke else 5)
     torch.set_num_threads(1)
     print(f"machine: {machine_description()}; load average {os.getloadavg()[0]:.1f}")
     print(f"median of {args.repeats} runs of {args.frames} frames\n")
@@ -42,7 +46,7 @@ def main():
             fps, cps = median_fps(run, args.frames, args.repeats)
             s = ss or default_ss(size)
             print(f"{d.name:8} {size:5d} {s:3d} {size * s:6d}² {fps:9.0f} {cps:13.0f}")
-    n = 2500
+    n = 100 if args.smoke else 2500
     t = time.perf_counter(); motion(DOMAIN_A, n, seed=0); dt = time.perf_counter() - t
     print(f"\nmotion + forward kinematics: {n / dt:,.0f} frames/s ({n} frames)")
 
