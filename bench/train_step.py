@@ -244,15 +244,20 @@ def gpu_table(a, work, data, failed) -> None:
     print(f"| objective | mode | it/s (median of {a.repeats}×{a.iters}) | ms/iter | TFLOP/iter | TFLOP/s | % of peak "
           "| peak GPU mem MB |")
     print("|---|---|---|---|---|---|---|---|")
-    if not torch.cuda.is_available():
+    cuda = torch.cuda.is_available()
+    if not cuda and not a.smoke:
         print("| - | - | skipped: no CUDA device on this machine | | | | | |")
         return
+    if not cuda: print("| (the rows below ran on the CPU: --smoke without CUDA only checks that they run) "
+                       "| | | | | | | |")
     S, info, flops = a.gpu_size, None, {}
-    for k in a.objectives:
+    for k in a.objectives if a.gpu else ["c"]:   # --smoke after the CPU table: the default objective
         for m in a.modes:
             graphs = GPU_MODES[m]["cuda_graphs"]
-            spec = dict(size=S, device="cuda", cfg={**OBJECTIVES[k][1], **GPU_MODES[m]}, nets=a.nets,
-                        warmup=a.gpu_warmup, repeats=a.repeats, iters=a.iters, threads=4, stand_in=a.stand_in_h,
+            mode = {**GPU_MODES[m], **({} if cuda else dict(data_on_device=True))}   # CPU: the device data path too
+            spec = dict(size=S, device="cuda" if cuda else "cpu", cfg={**OBJECTIVES[k][1], **mode}, nets=a.nets,
+                        warmup=a.gpu_warmup, repeats=a.repeats, iters=a.iters, threads=4 if cuda else a.threads,
+                        stand_in=a.stand_in_h,
                         smoke=a.smoke, count_flops=not graphs and k not in flops, data=data[S], work=work)
             r = run_child(spec, a.smoke)
             if "error" in r:
@@ -264,10 +269,11 @@ def gpu_table(a, work, data, failed) -> None:
             ps = peak and peak[1 if m == "fp32" else 0]
             tfs = fl / r["sec"] / 1e12 if fl else None
             frac = f"{100 * tfs / ps:.1f}% of {ps}" if tfs and ps else "?"
-            how = " (capture failed: eager)" if graphs and not r["graphs"] else ""
+            how = " (capture failed: eager)" if graphs and not r["graphs"] and cuda else ""
+            mem = f"{r['gpu_mem_mb']:.0f}" if cuda else f"- (CPU: {r['rss_mb']:.0f} MB RSS)"
             print(f"| ({k}) {OBJECTIVES[k][0]} | {m}{how} | {1 / r['sec']:.1f} | {1000 * r['sec']:.2f} | "
                   f"{fl / 1e12 if fl else float('nan'):.3f} | {tfs or float('nan'):.1f} | {frac} | "
-                  f"{r['gpu_mem_mb']:.0f} |", flush=True)
+                  f"{mem} |", flush=True)
     if info:
         where = "on the device" if info["data_on_device"] else "on the host"
         print(f"\n{S}², {info['blocks']} blocks, batches made {where}; machine: {info['machine']}; H: {info['H']}")
@@ -297,9 +303,9 @@ def parse(argv=None):
     a.gpu_size = a.gpu_size or (64 if a.smoke else 256)
     a.objectives = (a.objectives or ("c" if a.gpu else "a,b,c,d,e")).split(",")
     a.repeats = a.repeats or (2 if a.smoke else 5 if a.gpu else 3)
-    a.iters = a.iters or (2 if a.smoke else 20)
+    a.iters = a.iters or (1 if a.smoke else 20)
     # the step is captured in a CUDA graph once the image pools are full (50 fakes; 2 in --smoke) and 3 warm-ups
-    a.gpu_warmup = 8 if a.smoke else 64
+    a.gpu_warmup = (8 if torch.cuda.is_available() else 2) if a.smoke else 64
     a.modes = a.modes.split(",")
     bad = [k for k in a.objectives if k not in OBJECTIVES] + [m for m in a.modes if m not in GPU_MODES]
     if bad: p.error(f"unknown objective or mode: {', '.join(bad)}")
