@@ -14,6 +14,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .core import SkeletonCycleGANError, patch
+from .pose import PoseNet
 
 # %% auto #0
 __all__ = ['LAMBDA_CYC', 'SKELETON_LOSSES', 'lsgan_d_loss', 'lsgan_g_loss', 'cycle_loss', 'identity_loss',
@@ -76,8 +77,8 @@ def run_H(H: nn.Module, fake: torch.Tensor):
     if any(p.requires_grad for p in H.parameters()):
         raise SkeletonCycleGANError("H must be frozen for the skeleton loss: call H.requires_grad_(False) "
                                     "(blazepose() returns it frozen).")
-    with torch.autocast(fake.device.type, enabled=False):
-        return H(fake.float())
+    with torch.autocast(fake.device.type, enabled=False):   # no range check: it would wait for the device every step
+        return H(fake.float(), check=False) if isinstance(H, PoseNet) else H(fake.float())
 
 def skeleton_loss_from(name: str, pred, cached: dict, size: int, num_keypoints: int = 33,
                        reduction: str = "mean", **options) -> torch.Tensor:
@@ -135,9 +136,12 @@ def __call__(self: LambdaSkel, skel_loss: torch.Tensor, other_loss: torch.Tensor
     if not self.auto: return torch.full((), self.fixed, device=skel.device)
     if self._skel is None:
         self._skel, self._other, self._n = torch.zeros_like(skel), torch.zeros_like(other), torch.zeros_like(skel)
-    self._n = self._n + 1
-    self._skel = self.beta * self._skel + (1 - self.beta) * skel
-    self._other = self.beta * self._other + (1 - self.beta) * other
+    elif self._skel.device != skel.device:   # loaded from a checkpoint on the host
+        self._skel, self._other, self._n = (v.to(skel.device) for v in (self._skel, self._other, self._n))
+    # in place: the state keeps its storage, so a captured CUDA graph updates it on every replay
+    self._n.add_(1)
+    self._skel.mul_(self.beta).add_(skel, alpha=1 - self.beta)
+    self._other.mul_(self.beta).add_(other, alpha=1 - self.beta)
     return self.current()
 
 @patch

@@ -8,19 +8,25 @@ from __future__ import annotations
 import importlib.util
 import json
 import logging
+import math
 from dataclasses import asdict
 from functools import cache
 from pathlib import Path
 
-from .core import save_json
-from .steps import LOSS_TERMS, Callback
+import numpy as np
+import torch
+import torch.distributed as dist
+
+from .core import atomic_path, ensure_dir, patch, save_json, write_errors
 from .config import TrainConfig
+from .checkpoint import load_checkpoint
+from .steps import LOSS_TERMS, Callback, NonFiniteLossError, sample_row
 
 _log = logging.getLogger(__name__)
 
 # %% auto #0
 __all__ = ['TAGS', 'tensorboard_available', 'read_events', 'config_text', 'data_description', 'DataRecord', 'TensorBoardLog',
-           'default_callbacks']
+           'default_callbacks', 'RunRecord']
 
 # %% ../nbs/09c_runlog.ipynb #1cbdedaa
 def tensorboard_available() -> bool:
@@ -110,3 +116,63 @@ def default_callbacks(cfg: TrainConfig, callbacks=()) -> list:
         if tensorboard_available(): out.append(TensorBoardLog())
         else: _say_no_tensorboard()
     return out
+
+# %% ../nbs/09c_runlog.ipynb #a3041513
+class RunRecord:
+    "The loss log and the sample grids of a training run (the Trainer's: it reads the trainer's attributes)."
+
+# %% ../nbs/09c_runlog.ipynb #90d24adb
+@patch
+def _gather(self: RunRecord, pending) -> tuple[list, torch.Tensor]:
+    "The terms logged and their values (iterations × terms) on the host: one transfer; the mean over processes."
+    names = [k for k in LOSS_TERMS if any(k in t for _, t, _ in pending)]   # the terms may change mid-run
+    nan = torch.tensor(float("nan"), device=self.device)
+    vals = torch.stack([torch.stack([torch.as_tensor(t[k], device=self.device).float() if k in t else nan
+                                     for k in names]) for _, t, _ in pending])
+    if self.world > 1:                                  # a stop asked of any rank stops all
+        stop = torch.tensor([float(self._stop.is_set())], device=self.device)
+        dist.all_reduce(vals); vals /= self.world
+        dist.all_reduce(stop)
+        if stop.item() > 0: self._stop.set(); self._stop_all = True
+    return names, vals.cpu()
+
+# %% ../nbs/09c_runlog.ipynb #7fbc22d5
+@patch
+def _flush(self: RunRecord, pending):
+    "Move pending per-iteration losses to the host, check them, log them, call on_iteration."
+    if not pending: return
+    names, vals = self._gather(pending)
+    rows = [{"iteration": it, "epoch": (it - 1) // self.per_epoch, "lr": lr,
+             **{k: v for k, v in zip(names, r) if k in t}} for (it, t, lr), r in zip(pending, vals.tolist())]
+    bad = [(r, k) for r in rows for k in names if k in r and not math.isfinite(r[k])]
+    if bad:
+        r, k = bad[0]
+        good = (f"the last good checkpoint is {self.checkpoint_path} (iteration "
+                f"{load_checkpoint(self.checkpoint_path)['iteration']})" if self.checkpoint_path.exists()
+                else "no checkpoint was written yet")
+        raise NonFiniteLossError(f"loss {k} became {r[k]} at iteration {r['iteration']}; training stopped and "
+                                 f"{good}. Try a lower --lr, --amp off, or a fixed --lambda-skel, then resume with "
+                                 "--resume.")
+    if self.is_main:
+        with write_errors(self.log_path), open(self.log_path, "a") as f:
+            for r in rows: f.write(json.dumps(r) + "\n")
+    self.history.extend(rows)
+    for r in rows:
+        for cb in self.callbacks: getattr(cb, "on_iteration", lambda *a: None)(self, r["iteration"], r)
+    pending.clear()
+
+# %% ../nbs/09c_runlog.ipynb #085aea0c
+@patch
+def sample_grid(self: RunRecord) -> np.ndarray:
+    "Two rows: real A | G(A) | skeletons of both, and real B | F(B) | skeletons of both (cached H(real) vs H(fake))."
+    x, y, fake_A, fake_B, cx, cy = self._last
+    return np.concatenate([sample_row(x, fake_B, cx, self.H), sample_row(y, fake_A, cy, self.H)], axis=0)
+
+@patch
+def _write_sample(self: RunRecord):
+    grid = self.sample_grid()
+    path = ensure_dir(self.out / "samples") / f"iter_{self.iteration:07d}.png"
+    from PIL import Image
+    with atomic_path(path) as tmp: Image.fromarray(grid).save(tmp, format="PNG")
+    for cb in self.callbacks: getattr(cb, "on_sample", lambda *a: None)(self, self.iteration, grid, path)
+    return path

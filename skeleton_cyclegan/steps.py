@@ -14,7 +14,7 @@ import torch
 import torch.distributed as dist
 from torch import nn
 
-from .core import SkeletonCycleGANError, atomic_path, pick_device, to_uint8
+from .core import SkeletonCycleGANError, atomic_path, patch, pick_device, to_uint8
 from .draw import draw_skeleton
 from .losses import GeneratorLosses, Objective, generator_loss, lsgan_d_loss
 from .skeleton import PointSkeletonTerm
@@ -29,28 +29,46 @@ __all__ = ['LOSS_TERMS', 'ImagePool', 'lr_factor', 'objective', 'set_requires_gr
 class ImagePool:
     "A buffer of `size` generated images; `query(fakes)` returns a batch mixing new and stored fakes."
     def __init__(self, size: int = 50, seed: int = 0):
-        self.size, self.images = size, []
-        self.gen = torch.Generator().manual_seed(seed)
+        self.size, self.seed = size, seed
+        self.images, self.count, self.gen = None, 0, None   # (size, C, H, W) on the fakes' device, once they come
+
+    @property
+    def full(self) -> bool: return self.count >= self.size
 
     def query(self, fakes: torch.Tensor) -> torch.Tensor:
         if self.size == 0: return fakes.detach()
         out = []
         for img in fakes.detach():
-            if len(self.images) < self.size:
-                self.images.append(img.clone()); out.append(img)
-            elif torch.rand((), generator=self.gen).item() > 0.5:
-                i = int(torch.randint(self.size, (), generator=self.gen))
-                out.append(self.images[i]); self.images[i] = img.clone()
-            else: out.append(img)
+            if self.images is None: self.images = img.new_zeros((self.size, *img.shape))
+            if self.gen is None: self.gen = torch.Generator(img.device).manual_seed(self.seed)
+            if not self.full:
+                self.images[self.count].copy_(img); self.count += 1; out.append(img)
+                continue
+            swap = torch.rand((), generator=self.gen, device=img.device) > 0.5
+            i = torch.randint(self.size, (1,), generator=self.gen, device=img.device)
+            stored = self.images.index_select(0, i)[0]
+            out.append(torch.where(swap, stored, img))
+            self.images.index_copy_(0, i, torch.where(swap, img, stored)[None])
         return torch.stack(out)
 
-    def state_dict(self):
-        return {"size": self.size, "rng": self.gen.get_state(),
-                "images": torch.stack(self.images).cpu() if self.images else None}
+# %% ../nbs/09b_steps.ipynb #c19d15b2
+@patch
+def state_dict(self: ImagePool) -> dict:
+    return {"size": self.size, "seed": self.seed, "rng": None if self.gen is None else self.gen.get_state(),
+            "images": None if self.images is None else self.images[:self.count].cpu()}
 
-    def load_state_dict(self, sd, device="cpu"):
-        self.size = sd["size"]; self.gen.set_state(sd["rng"])
-        self.images = [] if sd["images"] is None else list(sd["images"].to(device).unbind(0))
+@patch
+def load_state_dict(self: ImagePool, sd: dict, device="cpu"):
+    "Restore a pool saved by `state_dict` (also one saved as a list on the host by earlier versions)."
+    self.size, self.seed = sd["size"], sd.get("seed", self.seed)
+    self.images, self.count, self.gen = None, 0, torch.Generator(device).manual_seed(self.seed)
+    if sd["rng"] is not None:
+        try: self.gen.set_state(sd["rng"])
+        except (RuntimeError, ValueError): pass   # a state from another device type: the pool draws afresh
+    if sd["images"] is not None and len(sd["images"]):
+        stored = sd["images"].to(device)
+        self.images = stored.new_zeros((self.size, *stored.shape[1:]))
+        self.count = len(stored); self.images[:self.count] = stored
 
 # %% ../nbs/09b_steps.ipynb #4df9b620
 def lr_factor(it: int, total_iters: int, n_epochs: int = 100, n_epochs_decay: int = 100) -> float:

@@ -6,9 +6,7 @@
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
-import math
 import random
 import threading
 from dataclasses import asdict
@@ -21,21 +19,25 @@ from torch import nn
 from tqdm.auto import tqdm
 
 import skeleton_cyclegan
-from .core import SkeletonCycleGANError, atomic_path, ensure_dir, patch, remove_leftovers, write_errors
+from .core import SkeletonCycleGANError, ensure_dir, patch, remove_leftovers
 from .pose import pose_backend
 from .folder import ensure_pose_cache
 from .prepare import as_prepared
 from .data import UnpairedDataset
+from .device_data import DeviceBatches
 from .networks import cyclegan_networks
 from .losses import LambdaSkel
 from .skeleton import retarget_offsets
+from .precision import Precision
 from .config import TrainConfig, config_for_run
 from .checkpoint import CHECKPOINT_FORMAT, generators_state, load_checkpoint, rng_state, save_checkpoint, set_rng_state
-from .steps import (LOSS_TERMS, Callback, DiscriminatorStep, GeneratorStep, ImagePool,
+from .steps import (Callback, DiscriminatorStep, GeneratorStep, ImagePool,
                                      IterationBatches, NonFiniteLossError, StopAfter, cached_from_batch, collate,
-                                     lr_factor, objective, plot_losses, sample_row, set_requires_grad, start_process)
-from .runlog import default_callbacks
+                                     lr_factor, objective, plot_losses, set_requires_grad, start_process)
+from .runlog import RunRecord, default_callbacks
 from .run_folder import RunLock, run_folder, trim_log
+from .graph import StepGraph, warm_up
+from .budget import TimeBudget
 
 _all_ = ["Callback", "StopAfter", "NonFiniteLossError", "TrainConfig"]   # where users have always found them
 _log = logging.getLogger(__name__)
@@ -44,7 +46,7 @@ _log = logging.getLogger(__name__)
 __all__ = ['Trainer', 'training_data', 'train', 'Callback', 'StopAfter', 'NonFiniteLossError', 'TrainConfig']
 
 # %% ../nbs/10_train.ipynb #79f4bb21
-class Trainer:
+class Trainer(RunRecord):
     "Trains G, F, D_A, D_B on `dataset` into the run folder `out`; resumes from `out/checkpoint.pt` when `resume`."
     def __init__(self, cfg: TrainConfig, dataset, out, H: nn.Module | None = None, callbacks=(), resume: bool = False,
                  progress: bool = True):
@@ -56,11 +58,14 @@ class Trainer:
         self.is_main = self.rank == 0
         self.cfg = cfg = cfg.resolved(self.device)
         if self.device.type == "cuda": torch.backends.cudnn.benchmark = True   # fixed size: cuDNN's fastest convs
-        self.amp = cfg.amp == "bf16"
+        self.precision = Precision(cfg.amp, self.device)
         self.memory_format = torch.channels_last if cfg.channels_last else torch.contiguous_format
         self._offsets()
         self._build(H)
         self.iteration, self._in_step, self._stop_all = 0, False, False
+        self._graph, self._warm = None, 0                               # the captured step, once the pools are full
+        self.budget = TimeBudget(cfg.time_budget) if cfg.time_budget else None
+        if self.budget: self.total_iters = cfg.max_iters or 10 ** 9      # until the budget has measured the step
         self.history = []                                               # per-iteration loss dicts of this process
         random.seed(cfg.seed); np.random.seed(cfg.seed)
         self.lock = RunLock(self.out) if self.is_main else contextlib.nullcontext()   # owned while it writes there
@@ -93,8 +98,12 @@ def _build(self: Trainer, H: nn.Module | None):
         self.H = H if H is not None else pose_backend(cfg.pose_backend).load(dev)
         self.H.to(dev).eval()
         for p in self.H.parameters(): p.requires_grad_(False)
-    adam = lambda nets: torch.optim.Adam([p for n in nets for p in n.parameters()], lr=cfg.lr,
-                                         betas=(cfg.beta1, cfg.beta2))
+    cuda = dev.type == "cuda"
+    self.graphs = bool(cfg.cuda_graphs) and self.world == 1 and not cfg.compile and self.precision.graphable
+    def adam(nets):   # fused on CUDA; a captured step reads its learning rate from a tensor the schedule fills
+        lr = torch.tensor(cfg.lr, device=dev) if cuda and self.graphs else cfg.lr
+        return torch.optim.Adam([p for n in nets for p in n.parameters()], lr=lr, betas=(cfg.beta1, cfg.beta2),
+                                **(dict(fused=True, capturable=self.graphs) if cuda else {}))
     self.opt_G, self.opt_D = adam((self.G, self.F)), adam((self.D_A, self.D_B))
     self.per_epoch = max(1, len(self.dataset) // (cfg.batch_size * self.world))
     self.total_iters = cfg.max_iters or (cfg.n_epochs + cfg.n_epochs_decay) * self.per_epoch
@@ -136,7 +145,7 @@ def state_dict(self: Trainer) -> dict:
             "sched_G": self.sched_G.state_dict(), "sched_D": self.sched_D.state_dict(),
             "pool_A": self.pool_A.state_dict(), "pool_B": self.pool_B.state_dict(),
             "balancer": self.balancer.state_dict() if self.balancer is not None else None,
-            "rng": rng_state(), "view_rng": self.view_gen.get_state()}
+            "rng": rng_state(), "view_rng": self.view_gen.get_state(), "precision": self.precision.state_dict()}
 
 # %% ../nbs/10_train.ipynb #24ff6d23
 @patch
@@ -151,6 +160,7 @@ def load(self: Trainer, path):
         raise SkeletonCycleGANError(f"{path} does not fit this run ({str(e).strip().splitlines()[0][:150]}).") from None
     self.pool_A.load_state_dict(st["pool_A"], self.device); self.pool_B.load_state_dict(st["pool_B"], self.device)
     if self.balancer is not None and st.get("balancer") is not None: self.balancer.load_state_dict(st["balancer"])
+    if st.get("precision"): self.precision.load_state_dict(st["precision"])   # fp16's loss scale
     set_rng_state(st["rng"])
     if "view_rng" in st:                                # a state from another device type cannot be restored
         with contextlib.suppress(RuntimeError, ValueError): self.view_gen.set_state(st["view_rng"])
@@ -189,8 +199,8 @@ def clear_stop(self: Trainer):
 
 # %% ../nbs/10_train.ipynb #45243825
 @patch
-def _autocast(self: Trainer):
-    return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.amp)
+def _autocast(self: Trainer):   # no cast cache under a graph: a replay must cast the updated weights again
+    return self.precision.autocast(cache_enabled=not self.graphs)
 
 @patch
 def _to(self: Trainer, t):
@@ -209,102 +219,75 @@ def _cached(self: Trainer, batch, side, img):
 
 # %% ../nbs/10_train.ipynb #dea43f38
 @patch
-def train_step(self: Trainer, batch) -> dict:
-    "One iteration in the reference's order: G step (D frozen), then D_A and D_B on pooled fakes. Returns tensors."
-    cfg = self.cfg
-    x, y = self._to(batch["x"]), self._to(batch["y"])
-    cx, cy = (self._cached(batch, "x", x), self._cached(batch, "y", y)) if cfg.skeleton_on else (None, None)
+def _step(self: Trainer, x, y, cx, cy) -> tuple[dict, torch.Tensor, torch.Tensor]:
+    "The updates of one iteration: G step (D frozen), then D_A and D_B on pooled fakes. (terms, F(y), G(x))."
+    cfg, prec = self.cfg, self.precision
     set_requires_grad((self.D_A, self.D_B), False)
     self.opt_G.zero_grad(set_to_none=True)
     lam = self.balancer if self.balancer is not None else (cfg.lambda_skel or 0.0)
     o = self.g_step(x, y, cx, cy, *self._D_frozen, self.H, lam, self._autocast)
     t = dict(o.terms)
     if cfg.skeleton_on:
-        t["lambda_skel"] = torch.as_tensor(o.lambda_skel, dtype=torch.float32, device=self.device)
+        l = o.lambda_skel
+        t["lambda_skel"] = l.float() if torch.is_tensor(l) else torch.full((), float(l), device=self.device)
         t["skel_weighted"] = t["lambda_skel"] * (t["skel_G"] + t["skel_F"])
     t["G_total"] = o.total.detach()
-    o.total.backward()
-    self.opt_G.step()
+    prec.backward(o.total); prec.step(self.opt_G)
     set_requires_grad((self.D_A, self.D_B), True)   # D_A: real x vs pooled F(y); D_B: real y vs pooled G(x)
     self.opt_D.zero_grad(set_to_none=True)
     d_A, d_B = self.d_step(x, y, self.pool_A.query(o.fake_A), self.pool_B.query(o.fake_B), self._autocast)
-    (d_A + d_B).backward()
-    self.opt_D.step()
-    self.sched_G.step(); self.sched_D.step()
+    prec.backward(d_A + d_B); prec.step(self.opt_D)
+    prec.update()
     t["D_A"], t["D_B"] = d_A.detach(), d_B.detach()
+    return t, o.fake_A.detach(), o.fake_B.detach()
+
+@patch
+def train_step(self: Trainer, batch) -> dict:
+    "One iteration (eager, or a replay of its CUDA graph). Returns the loss terms as 0-d tensors on the device."
+    x, y = self._to(batch["x"]), self._to(batch["y"])
+    cx, cy = (self._cached(batch, "x", x), self._cached(batch, "y", y)) if self.cfg.skeleton_on else (None, None)
+    if self._graph is not None: (t, fake_A, fake_B), (x, y, cx, cy) = self._graph(x, y, cx, cy), self._graph.static
+    elif self.graphs and self.pool_A.full and self.pool_B.full: t, fake_A, fake_B = self._capture(x, y, cx, cy)
+    else: t, fake_A, fake_B = self._step(x, y, cx, cy)
+    self.sched_G.step(); self.sched_D.step()
     self.iteration += 1
-    self._last = (x, y, o.fake_A.detach(), o.fake_B.detach(), cx, cy)
-    return {k: v.detach() if torch.is_tensor(v) else v for k, v in t.items()}
+    self._last = (x, y, fake_A, fake_B, cx, cy)
+    vals = torch.stack([v.float() for v in t.values()])   # a copy: the next replay overwrites the graph's outputs
+    return dict(zip(t, vals.unbind()))
 
-# %% ../nbs/10_train.ipynb #90d24adb
+# %% ../nbs/10_train.ipynb #77c148f1
 @patch
-def _gather(self: Trainer, pending) -> tuple[list, torch.Tensor]:
-    "The terms logged and their values (iterations × terms) on the host: one transfer; the mean over processes."
-    names = [k for k in LOSS_TERMS if any(k in t for _, t, _ in pending)]   # the terms may change mid-run
-    nan = torch.tensor(float("nan"), device=self.device)
-    vals = torch.stack([torch.stack([torch.as_tensor(t[k], device=self.device).float() if k in t else nan
-                                     for k in names]) for _, t, _ in pending])
-    if self.world > 1:                                  # a stop asked of any rank stops all
-        stop = torch.tensor([float(self._stop.is_set())], device=self.device)
-        dist.all_reduce(vals); vals /= self.world
-        dist.all_reduce(stop)
-        if stop.item() > 0: self._stop.set(); self._stop_all = True
-    return names, vals.cpu()
-
-# %% ../nbs/10_train.ipynb #7fbc22d5
-@patch
-def _flush(self: Trainer, pending):
-    "Move pending per-iteration losses to the host, check them, log them, call on_iteration."
-    if not pending: return
-    names, vals = self._gather(pending)
-    rows = [{"iteration": it, "epoch": (it - 1) // self.per_epoch, "lr": lr,
-             **{k: v for k, v in zip(names, r) if k in t}} for (it, t, lr), r in zip(pending, vals.tolist())]
-    bad = [(r, k) for r in rows for k in names if k in r and not math.isfinite(r[k])]
-    if bad:
-        r, k = bad[0]
-        good = (f"the last good checkpoint is {self.checkpoint_path} (iteration "
-                f"{load_checkpoint(self.checkpoint_path)['iteration']})" if self.checkpoint_path.exists()
-                else "no checkpoint was written yet")
-        raise NonFiniteLossError(f"loss {k} became {r[k]} at iteration {r['iteration']}; training stopped and "
-                                 f"{good}. Try a lower --lr, --amp off, or a fixed --lambda-skel, then resume with "
-                                 "--resume.")
-    if self.is_main:
-        with write_errors(self.log_path), open(self.log_path, "a") as f:
-            for r in rows: f.write(json.dumps(r) + "\n")
-    self.history.extend(rows)
-    for r in rows:
-        for cb in self.callbacks: getattr(cb, "on_iteration", lambda *a: None)(self, r["iteration"], r)
-    pending.clear()
-
-# %% ../nbs/10_train.ipynb #085aea0c
-@patch
-def sample_grid(self: Trainer) -> np.ndarray:
-    "Two rows: real A | G(A) | skeletons of both, and real B | F(B) | skeletons of both (cached H(real) vs H(fake))."
-    x, y, fake_A, fake_B, cx, cy = self._last
-    return np.concatenate([sample_row(x, fake_B, cx, self.H), sample_row(y, fake_A, cy, self.H)], axis=0)
-
-@patch
-def _write_sample(self: Trainer):
-    grid = self.sample_grid()
-    path = ensure_dir(self.out / "samples") / f"iter_{self.iteration:07d}.png"
-    from PIL import Image
-    with atomic_path(path) as tmp: Image.fromarray(grid).save(tmp, format="PNG")
-    for cb in self.callbacks: getattr(cb, "on_sample", lambda *a: None)(self, self.iteration, grid, path)
-    return path
+def _capture(self: Trainer, x, y, cx, cy):
+    "A few warm-up steps on a side stream, then the step recorded as a CUDA graph (eager from then on if that fails)."
+    if self._warm < 3:
+        self._warm += 1
+        return warm_up(self._step, x, y, cx, cy)
+    gens = [g for g in (self.view_gen, self.pool_A.gen, self.pool_B.gen) if g is not None]
+    try:
+        self._graph = StepGraph(self._step, (x, y, cx, cy), gens)
+        return self._graph(x, y, cx, cy)
+    except RuntimeError as e:   # an operation that cannot be captured: train on without graphs
+        _log.warning(f"CUDA graphs are off for this run: the capture failed ({str(e).strip().splitlines()[0][:200]})")
+        self.graphs, self._graph = False, None
+        return self._step(x, y, cx, cy)
 
 # %% ../nbs/10_train.ipynb #39aa7682
 @patch
 def _batches(self: Trainer):
-    "Batches from the current iteration on; one DataLoader per epoch, so the dataset draws new augmentations."
-    cfg = self.cfg
+    """Batches from the current iteration on, epoch by epoch (new augmentations each): from the frames kept on the
+    device (`data_on_device`), or from one DataLoader per epoch."""
+    cfg, ds = self.cfg, self.dataset
+    on_device = cfg.data_on_device and isinstance(ds, UnpairedDataset)
+    if on_device and getattr(self, "_device_data", None) is None: self._device_data = DeviceBatches(ds, self.device)
     while self.iteration < self.total_iters:
         e = self.epoch
-        if hasattr(self.dataset, "set_epoch"): self.dataset.set_epoch(e)
+        if hasattr(ds, "set_epoch"): ds.set_epoch(e)
         end = min((e + 1) * self.per_epoch, self.total_iters)
-        sampler = IterationBatches(len(self.dataset), cfg.batch_size, self.iteration, end, cfg.seed, self.per_epoch,
+        sampler = IterationBatches(len(ds), cfg.batch_size, self.iteration, end, cfg.seed, self.per_epoch,
                                    self.rank, self.world)
-        yield from torch.utils.data.DataLoader(self.dataset, batch_sampler=sampler, num_workers=cfg.num_workers,
-                                               collate_fn=collate, pin_memory=self.device.type == "cuda")
+        if on_device: yield from map(self._device_data.batch, sampler)
+        else: yield from torch.utils.data.DataLoader(ds, batch_sampler=sampler, num_workers=cfg.num_workers,
+                                                     collate_fn=collate, pin_memory=self.device.type == "cuda")
 
 @patch
 def _due(self: Trainer, every: int) -> bool: return bool(every) and self.iteration % every == 0
@@ -324,10 +307,11 @@ def _fit(self: Trainer) -> list[dict]:
                desc="train", unit="it", dynamic_ncols=True)
     pending, stopped = [], False
     for cb in self.callbacks: getattr(cb, "on_begin", lambda *a: None)(self)
+    if self.budget: self.budget.start(self.iteration)
     try:
         for batch in self._batches():
             stopped = self._iterate(batch, pending, bar)
-            if stopped: break
+            if stopped or self.iteration >= self.total_iters: break   # a time budget may end the run early
     except KeyboardInterrupt:
         if not self._in_step: self._flush(pending); self.save()   # a half-done step is not saved: resume repeats it
         raise
@@ -344,23 +328,34 @@ def _fit(self: Trainer) -> list[dict]:
 @patch
 def _iterate(self: Trainer, batch, pending: list, bar) -> bool:
     "One iteration with its bookkeeping (log, samples, checkpoints); True when the run should stop."
-    cfg, lr = self.cfg, self.opt_G.param_groups[0]["lr"]
+    cfg, lr = self.cfg, self.cfg.lr * self.sched_G.lr_lambdas[0](self.iteration)   # on the host: no device read
     self._in_step = True
     t = self.train_step(batch)
     self._in_step = False
     for cb in self.callbacks: getattr(cb, "on_step", lambda *a: None)(self, self.iteration)
     pending.append((self.iteration, t, lr))
     bar.update(1)
-    last = self.iteration >= self.total_iters
-    if len(pending) >= cfg.log_every or last or (self._stop.is_set() and self.world == 1) or \
-            self._due(cfg.checkpoint_every) or self._due(cfg.sample_every):
+    if len(pending) >= cfg.log_every or self.iteration >= self.total_iters or self._stop.is_set() and \
+            self.world == 1 or self._due(cfg.checkpoint_every) or self._due(cfg.sample_every):
         self._flush(pending)
+        if self.budget: self._fit_budget(bar)
         h = self.history[-1]
         bar.set_postfix({k: f"{h[k]:.3g}" for k in ("G_total", "D_A", "D_B", "skel_weighted") if k in h},
                         refresh=False)
     if self.is_main and self._due(cfg.sample_every): self._write_sample()
-    if self._due(cfg.checkpoint_every) and not last: self.save()
+    if self._due(cfg.checkpoint_every) and self.iteration < self.total_iters: self.save()
     return self._stop_all if self.world > 1 else self._stop.is_set()
+
+@patch
+def _fit_budget(self: Trainer, bar):
+    "With a time budget: the run's end (and so its schedule) where the time runs out, re-estimated at each flush."
+    end = self.budget.update(self.iteration)
+    if end is None: return
+    if self.cfg.max_iters: end = min(end, self.cfg.max_iters)
+    if self.is_main and bar.total != end and self.budget.rate and not getattr(self, "_budget_said", False):
+        _log.info(f"time budget {self.cfg.time_budget:g} min: about {end} iterations at "
+                  f"{1 / self.budget.rate:.3g} it/s"); self._budget_said = True
+    self.total_iters = max(end, self.iteration); bar.total = self.total_iters
 
 # %% ../nbs/10_train.ipynb #cc22ea95
 def training_data(a, b, cfg: TrainConfig, H, rank: int = 0, world: int = 1, progress: bool = True):

@@ -1,0 +1,120 @@
+"""The GPU paths of a training step, run as far as a CPU can: the CUDA-graph plumbing (static inputs, warm-up, the
+replayed step; only the capture itself needs CUDA), the frames kept on the device, every precision, and the time
+budget. Each must train exactly like the plain path where it should."""
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from skeleton_cyclegan.core import SkeletonCycleGANError
+
+torch.set_num_threads(min(2, torch.get_num_threads()))
+T = pytest.importorskip("skeleton_cyclegan.train")
+
+
+@pytest.fixture(scope="module")
+def H():
+    from skeleton_cyclegan.pose import blazepose
+    try: return blazepose(device="cpu")
+    except SkeletonCycleGANError as e: pytest.skip(f"BlazePose model file not available here: {e}")
+
+
+@pytest.fixture(scope="module")
+def prepared(tmp_path_factory, H):
+    "Two prepared datasets of 4 frames at 64² with cached H(real)."
+    from skeleton_cyclegan.folder import write_prepared
+    d = tmp_path_factory.mktemp("prepared")
+    for name, seed in (("A", 0), ("B", 1)):
+        low = torch.from_numpy(np.random.default_rng(seed).integers(0, 256, (4, 3, 4, 4)).astype(np.float32))
+        up = torch.nn.functional.interpolate(low, size=(64, 64), mode="bicubic", align_corners=False)
+        frames = up.clamp(0, 255).byte().permute(0, 2, 3, 1).numpy()
+        write_prepared(d / name, frames, None, None, np.zeros((4, 3), np.float32), {}, H=H, progress=False)
+    return d / "A", d / "B"
+
+
+def _ds(prepared):
+    from skeleton_cyclegan.data import UnpairedDataset
+    return UnpairedDataset(*prepared, size=64, load_size=72)
+
+
+def tiny(**kw):
+    base = dict(size=64, load_size=72, ngf=8, ndf=8, n_blocks=1, n_layers_D=2, pool_size=2, max_iters=9,
+                log_every=3, sample_every=0, checkpoint_every=100, device="cpu")
+    return T.TrainConfig(**{**base, **kw})
+
+
+def _log(run):
+    return [json.loads(l) for l in (Path(run) / "losses.jsonl").read_text().splitlines() if l.strip()]
+
+
+def test_graph_path_trains_exactly_like_the_eager_step(tmp_path, prepared, H):
+    # pools of 2 are full after 2 iterations, 3 warm-up steps follow, then the step runs from its static inputs
+    eager = T.Trainer(tiny(cuda_graphs=False), _ds(prepared), tmp_path / "eager", H=H, progress=False)
+    eager.fit()
+    g = T.Trainer(tiny(cuda_graphs=True, sample_every=9), _ds(prepared), tmp_path / "graph", H=H, progress=False)
+    g.fit()
+    assert eager._graph is None and g._graph is not None and not g._graph.captured   # no CUDA here: not captured
+    assert _log(tmp_path / "graph") == _log(tmp_path / "eager")
+    assert (tmp_path / "graph" / "samples" / "iter_0000009.png").is_file()          # samples read the static inputs
+    # resumed in the middle, the graph is made again and the run is the same
+    cut = T.Trainer(tiny(cuda_graphs=True), _ds(prepared), tmp_path / "cut", H=H, callbacks=[T.StopAfter(6)],
+                    progress=False)
+    cut.fit()
+    T.Trainer(tiny(cuda_graphs=True), _ds(prepared), tmp_path / "cut", H=H, resume=True, progress=False).fit()
+    assert _log(tmp_path / "cut") == _log(tmp_path / "eager")
+
+
+def test_frames_on_the_device_train_exactly_like_the_data_loader(tmp_path, prepared, H):
+    T.Trainer(tiny(data_on_device=False), _ds(prepared), tmp_path / "loader", H=H, progress=False).fit()
+    tr = T.Trainer(tiny(data_on_device=True), _ds(prepared), tmp_path / "device", H=H, progress=False)
+    tr.fit()
+    assert tr._device_data is not None
+    assert _log(tmp_path / "device") == _log(tmp_path / "loader")
+
+
+@pytest.mark.parametrize("amp", ["off", "bf16", "fp16"])
+def test_every_precision_a_cpu_runs_trains(tmp_path, prepared, H, amp):
+    n = 8 if amp == "fp16" else 3                    # fp16: the scaler skips the first steps while its scale falls
+    tr = T.Trainer(tiny(amp=amp, max_iters=n), _ds(prepared), tmp_path / amp, H=H, progress=False)
+    before = tr.G.state_dict()["model.1.weight"].clone()
+    tr.fit()
+    log = _log(tmp_path / amp)
+    assert len(log) == n and all(np.isfinite(v) for r in log for v in r.values())
+    assert not torch.equal(before, tr.G.state_dict()["model.1.weight"])
+    ck = torch.load(tmp_path / amp / "checkpoint.pt", map_location="cpu", weights_only=True)
+    assert (ck["precision"] is not None) == (amp == "fp16")            # the loss scale of fp16 is resumed
+    if amp == "fp16": assert ck["precision"]["scale"] < 2.0 ** 16     # overflowing steps were skipped, not applied
+
+
+def test_time_budget_fits_the_schedule_and_ends_with_the_exported_generators(tmp_path, prepared, H):
+    from skeleton_cyclegan.budget import TimeBudget
+    t = [0.0]
+    def clock():                                    # one second per call: the trainer reads it once per flush
+        t[0] += 1.0; return t[0]
+    tr = T.Trainer(tiny(time_budget=0.5, max_iters=None, log_every=1), _ds(prepared), tmp_path / "b", H=H,
+                   progress=False)
+    assert tr.total_iters > 1000                     # unknown until the step has been measured
+    tr.budget = TimeBudget(0.5, reserve=3, warmup_iters=10, clock=clock)
+    tr.fit()
+    log = _log(tmp_path / "b")
+    # 30 s less 3 s of reserve, 1 s per iteration, from t = 1
+    assert tr.iteration == tr.total_iters == 27 and len(log) == 27
+    assert (tmp_path / "b" / "generators.pt").is_file() and (tmp_path / "b" / "checkpoint.pt").is_file()
+    lr = [r["lr"] for r in log]
+    assert lr[0] == lr[5] == pytest.approx(2e-4) and lr[-1] < 0.1 * lr[0]   # constant, then decayed to the end
+
+
+def test_time_budget_is_validated():
+    with pytest.raises(SkeletonCycleGANError, match="time_budget"): tiny(time_budget=0)
+    with pytest.raises(SkeletonCycleGANError, match="time_budget"): tiny(time_budget=float("nan"))
+
+
+def test_image_pool_reads_the_state_earlier_versions_wrote():
+    from skeleton_cyclegan.steps import ImagePool
+    old = {"size": 3, "rng": torch.Generator().manual_seed(5).get_state(), "images": torch.randn(2, 3, 4, 4)}
+    p = ImagePool(); p.load_state_dict(old)
+    assert p.count == 2 and not p.full and torch.equal(p.images[:2], old["images"])
+    x = torch.randn(1, 3, 4, 4)
+    assert torch.equal(p.query(x), x) and p.full                      # still filling: the new fake comes back
