@@ -119,19 +119,30 @@ def decode(self: PersonDetector, reg, logits, index=None):
 
 # %% ../nbs/03a_detector.ipynb #85b83ed4
 @patch
+def _found(self: PersonDetector, reg, logits, s, px, py, min_score) -> list[Detection]:
+    "One image's detections from its raw outputs, in the pixels of the frame letterboxed with (s, px, py)."
+    boxes, kps, scores = self.decode(reg, logits)
+    ok = scores >= (self.min_score if min_score is None else min_score)
+    if not ok.any(): return []
+    found = weighted_nms(boxes[ok], scores[ok], kps[ok].reshape(-1, 8), self.iou_threshold)
+    off = torch.tensor([px, py], dtype=torch.float32, device=boxes.device)
+    out = []
+    for score, b, k in found:
+        b = ((b.view(2, 2) - off) / s).reshape(-1).cpu().numpy()
+        k = ((k.view(4, 2) - off) / s).cpu().numpy()
+        out.append(Detection(score, b.astype(np.float32), k.astype(np.float32)))
+    return out
+
+@patch
+def detect_batch(self: PersonDetector, frames, min_score=None) -> list[list[Detection]]:
+    "People in each of `frames` (uint8 H×W×3 RGB, any sizes), best first, with one run of the network."
+    with torch.no_grad():
+        boxed = [self.letterbox(f) for f in frames]
+        if not boxed: return []
+        reg, logits = self(torch.cat([x for x, _ in boxed]))
+        return [self._found(reg[i], logits[i], *lb, min_score) for i, (_, lb) in enumerate(boxed)]
+
+@patch
 def detect(self: PersonDetector, frame, min_score=None) -> list[Detection]:
     "People in `frame` (uint8 H×W×3 RGB), best first; empty when nobody is found."
-    with torch.no_grad():
-        x, (s, px, py) = self.letterbox(frame)
-        reg, logits = self(x)
-        boxes, kps, scores = self.decode(reg[0], logits[0])
-        ok = scores >= (self.min_score if min_score is None else min_score)
-        if not ok.any(): return []
-        found = weighted_nms(boxes[ok], scores[ok], kps[ok].reshape(-1, 8), self.iou_threshold)
-        off = torch.tensor([px, py], dtype=torch.float32, device=boxes.device)
-        out = []
-        for score, b, k in found:
-            b = ((b.view(2, 2) - off) / s).reshape(-1).cpu().numpy()
-            k = ((k.view(4, 2) - off) / s).cpu().numpy()
-            out.append(Detection(score, b.astype(np.float32), k.astype(np.float32)))
-    return out
+    return self.detect_batch([frame], min_score)[0]

@@ -23,8 +23,8 @@ from .core import (SkeletonCycleGANError, atomic_path, cache_dir, ensure_dir, is
 from .detector import PersonDetector
 from .folder import FORMAT_VERSION, PreparedVideo, cache_name, write_chunks
 from .pose import blazepose
-from .track import (CropSettings, Tracker, crop_jitter, crop_square, run_pose, skeleton_window,
-                                     smooth_windows)
+from .track import (CropSettings, StageClock, Tracker, crop_jitter, crop_square, pose_device,
+                                     run_pose, skeleton_window, smooth_windows)
 from .video import read_frames, video_info
 
 _log = logging.getLogger(__name__)
@@ -36,9 +36,10 @@ __all__ = ['cache_key', 'prepare', 'prepare_summary', 'as_prepared']
 def _say(msg, progress):
     if progress: _log.info(msg)
 
-def _check_settings(fps, max_frames, size):
-    "Every impossible number among prepare's settings, one line each, before any work."
-    bad = []
+def _check_settings(fps, max_frames, size, **batches):
+    "Every impossible number among prepare's settings (and its batch sizes), one line each, before any work."
+    bad = [f"{k}={v!r}: give a whole number ≥ 1, or None (chosen for the device)." for k, v in batches.items()
+           if v is not None and not (is_number(v, whole=True) and v >= 1)]
     if fps is not None and not (is_number(fps) and fps > 0):
         bad.append(f"fps={fps!r}: give a finite number > 0, or no fps (every frame).")
     if max_frames is not None and not (is_number(max_frames, whole=True) and max_frames >= 1):
@@ -47,9 +48,9 @@ def _check_settings(fps, max_frames, size):
         bad.append(f"size={size!r}: give a whole number ≥ 16 (the crop side in pixels).")
     refuse("prepare settings", bad)
 
-def _check_source(video: Path, fps, size, max_frames=None):
+def _check_source(video: Path, fps, size, max_frames=None, **batches):
     "The video's info and the rate to sample it at (None: every frame), after the settings are checked."
-    _check_settings(fps, max_frames, size)
+    _check_settings(fps, max_frames, size, **batches)
     info = video_info(video)   # clear errors for a missing or broken file
     if fps is not None and fps > info.fps:
         warnings.warn(f"{video.name}: requested {fps} fps is above the video's {info.fps:.3f} fps; "
@@ -124,35 +125,66 @@ def _start_partial(out: Path, key, progress) -> tuple[Path, bool]:
     return partial, resumed
 
 # %% ../nbs/04a_prepare.ipynb #1f7e3b5c
-def _track_pass(video, tracker, partial, fps, max_frames, n_expected, chunk, progress):
+_NAN = np.full((33, 2), np.nan, np.float32)
+
+def _stride(fps, settings: CropSettings) -> int:
+    "Track every this many sampled frames (at `fps` a second): `settings.track_fps` a second or more (2% leeway)."
+    return 1 if not settings.track_fps or settings.track_fps <= 0 else max(1, int(fps / settings.track_fps + 0.05))
+
+def _rows(queue, res, last):
+    """Rows (t, landmarks or NaN, flag) of the frames `queue` ([t, frame], frame None where it is not tracked) from
+    the tracker's results `res` on the tracked ones; `last` = (t, landmarks or None) of the tracked frame before."""
+    rows, it, between = [], iter(res), []
+    for t, frame in queue:
+        if frame is None: between.append(t); continue
+        lm, flag, continued = next(it)
+        lm = None if lm is None else np.asarray(lm, np.float32)[:33]
+        ok = continued and lm is not None and last is not None and last[1] is not None
+        for tb in between:   # followed from `last` to here: interpolate; otherwise drop the frames between
+            w = (tb - last[0]) / max(t - last[0], 1e-9) if ok else 0.0
+            rows.append((tb, ((1 - w) * last[1] + w * lm).astype(np.float32) if ok else _NAN, flag if ok else 0.0))
+        rows.append((t, _NAN if lm is None else lm, float(flag)))
+        between, last = [], (t, lm)
+    return rows, last
+
+# %% ../nbs/04a_prepare.ipynb #ba4de343
+def _track_pass(video, tracker, partial, fps, max_frames, n_expected, chunk, progress, stride=1, batch=1):
     "Pass 1: times (N,) and landmarks (N, 33, 2) frame px, NaN where lost, of the sampled frames; saved in chunks."
     done = _load_chunks(partial, "track")
-    n_done = sum(len(d["times"]) for d in done)
-    if done: tracker.load_state(json.loads(str(done[-1]["state"])))
+    n_done, last = sum(len(d["times"]) for d in done), None
+    if done:
+        tracker.load_state(json.loads(str(done[-1]["state"])))
+        lm = done[-1]["landmarks"][-1]   # a tracked frame: chunks end after a batch
+        last = (float(done[-1]["times"][-1]), lm if np.isfinite(lm).all() else None)
     if not (partial / "track_done.json").exists():
-        buf = []   # (t, landmarks or NaN, pose flag) of frames not yet saved
-        def flush(k0):
-            _save_chunk(partial / f"track_{k0:06d}.npz", times=np.array([b[0] for b in buf]),
-                        landmarks=np.stack([b[1] for b in buf]), flag=np.array([b[2] for b in buf], np.float32),
-                        state=np.array(json.dumps(tracker.state())))
-            return k0 + len(buf)
-        k0 = n_done
+        rows, queue, n_tracked, k0 = [], [], 0, n_done
+        def run(queue, last):   # track the queue's tracked frames; rows for all its frames
+            todo = [(t, f) for t, f in queue if f is not None]
+            return _rows(queue, tracker.track([f for _, f in todo], [t for t, _ in todo], batch), last)
         with tqdm(total=n_expected, initial=n_done, desc=f"tracking {video.name}", unit="frame",
                   disable=not progress) as bar:
-            for k, (t, frame) in enumerate(read_frames(video, fps=fps, max_frames=max_frames)):
+            for k, (t, frame) in enumerate(tracker.clock.frames(read_frames(video, fps=fps, max_frames=max_frames))):
                 if k < n_done: continue
-                lm, flag = tracker.step(frame, t)
-                buf.append((t, np.full((33, 2), np.nan, np.float32) if lm is None else np.asarray(lm, np.float32)[:33],
-                            flag))
-                bar.update(1)
-                if len(buf) == chunk: k0 = flush(k0); buf = []
-        if buf: flush(k0)
+                if queue and not queue[-1][2]: queue[-1][1] = None   # kept only while it may be the last frame
+                queue.append([t, frame, k % stride == 0]); n_tracked += k % stride == 0; bar.update(1)
+                if n_tracked == batch and queue[-1][2]:
+                    new, last = run([q[:2] for q in queue], last); rows += new; queue, n_tracked = [], 0
+                    if len(rows) >= chunk: k0 = _save_track(partial, rows, k0, tracker); rows = []
+        if queue: new, last = run([q[:2] for q in queue], last); rows += new   # the last frame is tracked too
+        if rows: _save_track(partial, rows, k0, tracker)
         save_json(dict(n_detect=tracker.n_detect, max_people=tracker.max_people), partial / "track_done.json")
     done = _load_chunks(partial, "track")
     if not done:
         raise SkeletonCycleGANError(f"{video} gave no frames (fps={fps}, max_frames={max_frames}): "
                                     "check the sampling settings.")
     return np.concatenate([d["times"] for d in done]), np.concatenate([d["landmarks"] for d in done])
+
+def _save_track(partial, rows, k0, tracker) -> int:
+    with tracker.clock("write"):
+        _save_chunk(partial / f"track_{k0:06d}.npz", times=np.array([r[0] for r in rows]),
+                    landmarks=np.stack([r[1] for r in rows]), flag=np.array([r[2] for r in rows], np.float32),
+                    state=np.array(json.dumps(tracker.state())))
+    return k0 + len(rows)
 
 # %% ../nbs/04a_prepare.ipynb #5b8f1c7a
 def _windows(video, times, lms, settings, fps, max_frames, partial):
@@ -171,9 +203,9 @@ def _windows(video, times, lms, settings, fps, max_frames, partial):
     return kept, raw, smooth_windows(raw, times[kept], settings)
 
 # %% ../nbs/04a_prepare.ipynb #6c1a8e3b
-def _crop_pass(video, kept, boxes, H, partial, fps, max_frames, size, chunk, batch, progress) -> list[dict]:
+def _crop_pass(video, kept, boxes, H, partial, fps, max_frames, size, chunk, batch, progress, clock=None) -> list:
     "Pass 2: the crops of the kept frames and H's outputs on them, in chunks (each a dict of arrays)."
-    j_done = 0
+    clock, j_done = clock or StageClock(), 0
     for p in _chunks(partial, "crops"):
         with np.load(p) as z: j_done += len(z["boxes"])
     if j_done < len(kept):
@@ -181,14 +213,15 @@ def _crop_pass(video, kept, boxes, H, partial, fps, max_frames, size, chunk, bat
         bufs, j0 = [], j_done
         def flush2(bufs, j0):
             crops = np.stack([c for c, _ in bufs]); used = np.stack([u for _, u in bufs])
-            o = run_pose(H, crops, batch)
-            _save_chunk(partial / f"crops_{j0:06d}.npz", crops=crops, boxes=used, **o)
+            with clock("pose"): o = run_pose(H, crops, batch)
+            with clock("write"): _save_chunk(partial / f"crops_{j0:06d}.npz", crops=crops, boxes=used, **o)
         with tqdm(total=len(kept), initial=j_done, desc=f"cropping {video.name}", unit="frame",
                   disable=not progress) as bar:
-            for k, (t, frame) in enumerate(read_frames(video, fps=fps, max_frames=max_frames)):
+            for k, (t, frame) in enumerate(clock.frames(read_frames(video, fps=fps, max_frames=max_frames))):
                 j = want.get(k)
                 if j is None or j < j_done: continue
-                bufs.append(crop_square(frame, boxes[j], size)); bar.update(1)
+                with clock("crop"): bufs.append(crop_square(frame, boxes[j], size))
+                bar.update(1)
                 if len(bufs) == chunk:
                     flush2(bufs, j0); j0 += len(bufs); bufs = []
                 if j == len(kept) - 1: break
@@ -200,7 +233,7 @@ def _crop_pass(video, kept, boxes, H, partial, fps, max_frames, size, chunk, bat
     return parts
 
 # %% ../nbs/04a_prepare.ipynb #4a7c2e8f
-def _finish(out, partial, meta, times, kept, raw, parts, H) -> PreparedVideo:
+def _finish(out, partial, meta, times, kept, raw, parts, H, clock=None) -> PreparedVideo:
     "Write the dataset from the chunks (meta.json completed with the tracking counts) and remove the chunks."
     backend = cache_name(H)
     st = load_json(partial / "track_done.json")
@@ -214,18 +247,29 @@ def _finish(out, partial, meta, times, kept, raw, parts, H) -> PreparedVideo:
                   visibility=[p["visibility"][:, :33] for p in parts], boxes=cat("boxes"), pose_flag=cat("pose_flag"),
                   boxes_raw=[raw.astype(np.float32)],
                   **{f"pose_{backend}_logits": cat("heatmap_logits")})
-    pv = write_chunks(out, arrays, meta, backend, H)
+    with (clock or StageClock())("write"): pv = write_chunks(out, arrays, meta, backend, H)
     shutil.rmtree(partial, ignore_errors=True)
     return pv
 
 # %% ../nbs/04a_prepare.ipynb #2f9d7b4e
+def _batch_sizes(H, batch, track_batch, chunk) -> tuple[int, int, int]:
+    "H's batch in the crop pass and while tracking, and the chunk: small batches on a CPU (caches), large on a GPU."
+    gpu = pose_device(H).type != "cpu"
+    batch = int(batch or (64 if gpu else 4))
+    return batch, int(track_batch or (min(batch, 32) if gpu else 1)), int(chunk or max(32, batch))
+
+def _sample_fps(times):
+    return round(float((len(times) - 1) / max(times[-1] - times[0], 1e-9)), 4) if len(times) > 1 else None
+
+# %% ../nbs/04a_prepare.ipynb #5424dcc6
 def prepare(video, out, fps=None, max_frames=None, size=256, H=None, detector=None,
-            settings: CropSettings = CropSettings(), chunk=32, batch=8, progress=True) -> PreparedVideo:
+            settings: CropSettings = CropSettings(), chunk=None, batch=None, track_batch=None,
+            progress=True) -> PreparedVideo:
     """Track the person in `video`, cut stable skeleton-normalised square crops of `size` px, cache H's heatmaps of
     every crop, and write the dataset folder `out`. Resumes an interrupted run; returns the cache when nothing
-    changed."""
+    changed. `batch`, `track_batch`, `chunk`: speed only (None: chosen for H's device)."""
     t_start, video = time.time(), Path(video)
-    info, fps = _check_source(video, fps, size, max_frames)
+    info, fps = _check_source(video, fps, size, max_frames, chunk=chunk, batch=batch, track_batch=track_batch)
     setts = _settings(fps, max_frames, size, H, detector, settings)
     sha = sha256_file(video)
     key = cache_key(sha, setts)
@@ -235,20 +279,25 @@ def prepare(video, out, fps=None, max_frames=None, size=256, H=None, detector=No
     partial, resumed = _start_partial(out, key, progress)
     if H is None: H = blazepose()
     if detector is None: detector = PersonDetector()
+    batch, track_batch, chunk = _batch_sizes(H, batch, track_batch, chunk)
     step_fps = fps or info.fps
     n_expected = min(int(info.duration * step_fps + 0.5) or info.n_frames, max_frames or 10**9)
-    tracker = Tracker(H, detector, settings, fps=step_fps, name=video.name)
-    times, lms = _track_pass(video, tracker, partial, fps, max_frames, n_expected, chunk, progress)
+    rate = min(step_fps, n_expected / max(info.duration, 1e-9))   # frames a second read (max_frames spreads them)
+    stride = _stride(rate, settings)
+    tracker = Tracker(H, detector, settings, fps=rate / stride, name=video.name)
+    times, lms = _track_pass(video, tracker, partial, fps, max_frames, n_expected, chunk, progress, stride, track_batch)
     kept, raw, boxes = _windows(video, times, lms, settings, fps, max_frames, partial)
     t_track = time.time()
-    parts = _crop_pass(video, kept, boxes, H, partial, fps, max_frames, size, chunk, batch, progress)
-    sample_fps = round(float((len(times) - 1) / max(times[-1] - times[0], 1e-9)), 4) if len(times) > 1 else None
+    parts = _crop_pass(video, kept, boxes, H, partial, fps, max_frames, size, chunk, batch, progress, tracker.clock)
     meta = dict(source=dict(path=str(video.resolve()), sha256=sha, size=video.stat().st_size), fps=float(step_fps),
-                sample_fps=sample_fps, settings=setts, cache_key=key,
+                sample_fps=_sample_fps(times), settings=setts, cache_key=key,
                 source_info=dict(fps=info.fps, n_frames=info.n_frames, width=info.width, height=info.height),
                 seconds=round(time.time() - t_start, 2), resumed=resumed,
-                timings=dict(track=round(t_track - t_start, 2), crop=round(time.time() - t_track, 2)))
-    return _finish(out, partial, meta, times, kept, raw, parts, H)
+                timings=dict(track=round(t_track - t_start, 2), crop=round(time.time() - t_track, 2),
+                             stages={k: round(v, 2) for k, v in tracker.clock.seconds.items()}))
+    pv = _finish(out, partial, meta, times, kept, raw, parts, H, tracker.clock)
+    pv.timings = dict(tracker.clock.seconds, total=time.time() - t_start)
+    return pv
 
 # %% ../nbs/04a_prepare.ipynb #7c0e2f5d
 def prepare_summary(pv: PreparedVideo) -> str:
@@ -268,7 +317,13 @@ def prepare_summary(pv: PreparedVideo) -> str:
     lines.append("reused the existing cache (nothing changed)" if pv.reused else
                  f"time: {m.get('seconds', 0):.1f} s ({len(pv) / max(m.get('seconds') or 1e-9, 1e-9):.2f} frames/s)"
                  + (", resumed" if m.get("resumed") else ""))
+    st = (m.get("timings") or {}).get("stages") or {}
+    if st and not pv.reused:
+        lines.append("where the time went: " + ", ".join(f"{_STAGES.get(k, k)} {v:.1f} s" for k, v in
+                                                          sorted(st.items(), key=lambda kv: -kv[1])))
     return "\n".join(lines)
+
+_STAGES = dict(pose="H", decode="decoding", crop="cropping", detect="detector", write="writing")
 
 # %% ../nbs/04a_prepare.ipynb #94471371
 def as_prepared(source, size: int = 256, H=None, progress: bool = True) -> PreparedVideo:

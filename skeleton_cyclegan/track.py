@@ -5,6 +5,8 @@
 # %% ../nbs/04_track.ipynb #b9e553db
 from __future__ import annotations
 
+import contextlib
+import time
 import warnings
 from dataclasses import dataclass
 
@@ -12,11 +14,11 @@ import numpy as np
 import torch
 import torch.nn.functional as tF
 
-from .core import SkeletonCycleGANError, patch, to_tensor
+from .core import SkeletonCycleGANError, patch
 
 # %% auto #0
 __all__ = ['L_SHOULDER', 'R_SHOULDER', 'L_HIP', 'R_HIP', 'crop_square', 'crop_to_frame', 'frame_to_crop', 'CropSettings',
-           'skeleton_window', 'smooth_windows', 'crop_jitter', 'run_pose', 'Tracker']
+           'skeleton_window', 'smooth_windows', 'crop_jitter', 'pose_device', 'run_pose', 'StageClock', 'Tracker']
 
 # %% ../nbs/04_track.ipynb #f452c37d
 def _int_box(box):
@@ -31,15 +33,15 @@ def crop_square(frame: np.ndarray, box, size: int) -> tuple[np.ndarray, np.ndarr
     the frame, resized to `size`×`size`. Returns the crop and the window actually used (whole pixels) as float32."""
     x0, y0, s = _int_box(box)
     h, w = frame.shape[:2]
-    # only the visible part is resized; the black border is added at the output scale
     sx0, sy0, sx1, sy1 = max(x0, 0), max(y0, 0), min(x0 + s, w), min(y0 + s, h)
     out = np.zeros((s, s, 3), np.uint8)
     if sx1 > sx0 and sy1 > sy0:
         out[sy0 - y0:sy1 - y0, sx0 - x0:sx1 - x0] = frame[sy0:sy1, sx0:sx1]
     if s != size:
-        t = torch.from_numpy(out).permute(2, 0, 1)[None].float()
+        # resized as uint8: torch's integer path is several times faster than float and within one grey level of it
+        t = torch.from_numpy(out).permute(2, 0, 1)[None]
         t = tF.interpolate(t, size=(size, size), mode="bilinear", align_corners=False, antialias=s > size)
-        out = t[0].permute(1, 2, 0).round().clamp(0, 255).to(torch.uint8).numpy()
+        out = np.ascontiguousarray(t[0].permute(1, 2, 0).numpy())
     return out, np.array([x0 + s / 2, y0 + s / 2, s], np.float32)
 
 # %% ../nbs/04_track.ipynb #7c2d9a41
@@ -70,6 +72,8 @@ class CropSettings:
     scale_tau: float = 0.5         # … and of the log side (the body's size changes slowly)
     median: int = 5                # running median before smoothing: removes single-frame outliers
     track_size: int = 256          # crop side H sees while tracking
+    track_fps: float = 10.0        # H follows the person at this rate or more (0: every frame); frames between in-
+                                   # terpolated: prepare then runs H about once a frame instead of twice
 
 L_SHOULDER, R_SHOULDER, L_HIP, R_HIP = 11, 12, 23, 24   # BlazePose's torso corners
 
@@ -124,7 +128,8 @@ def crop_jitter(boxes) -> float:
     return float(100 * np.mean(np.linalg.norm(np.diff(b[:, :2], axis=0), axis=1) / b[1:, 2]))
 
 # %% ../nbs/04_track.ipynb #019abe40
-def _pose_net_device(H):
+def pose_device(H) -> torch.device:
+    "The device H's weights live on (the CPU for a network without any)."
     try: return next(H.parameters()).device
     except (AttributeError, StopIteration): return torch.device("cpu")
 
@@ -133,13 +138,39 @@ def run_pose(H, crops_uint8, batch=8) -> dict:
     """Run H on uint8 crops (N, S, S, 3) in batches: numpy landmarks (crop px), visibility, pose_flag, heatmap
     logits (float16)."""
     crops_uint8 = np.asarray(crops_uint8)
-    dev, outs = _pose_net_device(H), []
-    for i in range(0, len(crops_uint8), batch):
-        o = H(to_tensor(crops_uint8[i:i + batch]).to(dev))
+    if crops_uint8.dtype != np.uint8 or crops_uint8.ndim != 4 or crops_uint8.shape[-1] != 3:
+        raise SkeletonCycleGANError(f"H runs on uint8 RGB crops (N, S, S, 3), got {crops_uint8.shape} "
+                                    f"{crops_uint8.dtype}.")
+    dev, outs = pose_device(H), []
+    for i in range(0, len(crops_uint8), max(1, int(batch))):
+        part = crops_uint8[i:i + batch]
+        if not part.flags.writeable: part = part.copy()   # e.g. a read-only memory map: torch warns on those
+        a = torch.from_numpy(np.ascontiguousarray(part)).to(dev)
+        o = H(a.permute(0, 3, 1, 2).float().div(127.5).sub(1))   # as core.to_tensor, on the device
         outs.append(dict(landmarks=o.landmarks.float().cpu().numpy(), visibility=o.visibility.float().cpu().numpy(),
                          pose_flag=o.pose_flag.float().reshape(-1).cpu().numpy(),
-                         heatmap_logits=o.heatmap_logits.cpu().numpy().astype(np.float16)))
+                         heatmap_logits=o.heatmap_logits.half().cpu().numpy()))
     return {k: np.concatenate([o[k] for o in outs]) for k in outs[0]}
+
+# %% ../nbs/04_track.ipynb #3d644884
+class StageClock:
+    "Wall seconds per stage, summed over calls: `with clock('pose'): …`; `clock.frames(it)` times a frame reader."
+    def __init__(self): self.seconds = {}
+
+    @contextlib.contextmanager
+    def __call__(self, stage):
+        t = time.perf_counter()
+        try: yield
+        finally: self.seconds[stage] = self.seconds.get(stage, 0.0) + time.perf_counter() - t
+
+    def frames(self, it, stage="decode"):
+        "The items of iterator `it`, the time spent getting each added to `stage`."
+        it = iter(it)
+        while True:
+            with self(stage):
+                try: x = next(it)
+                except StopIteration: return
+            yield x
 
 # %% ../nbs/04_track.ipynb #8d2b6f94
 class Tracker:
@@ -148,6 +179,7 @@ class Tracker:
         self.H, self.detector, self.s, self.fps, self.name = H, detector, settings, fps, name
         self.roi, self.last, self.lost_for = None, None, 0
         self.max_people, self.n_detect, self.last_count_t = 0, 0, None
+        self.continued, self.clock = False, StageClock()   # continued: the last frame was followed from the one before
 
     def state(self) -> dict:
         "What a resumed run needs to continue exactly where this one stopped."
@@ -163,24 +195,39 @@ class Tracker:
 
 # %% ../nbs/04_track.ipynb #1e9a7d35
 @patch
+def _pose_batch(self: Tracker, frames, rois):
+    "H's landmarks (frame px) and pose flags in the windows `rois` of `frames`, in one batch."
+    ts = self.s.track_size
+    with self.clock("crop"): cut = [crop_square(f, r, ts) for f, r in zip(frames, rois)]
+    with self.clock("pose"): o = run_pose(self.H, np.stack([c for c, _ in cut]), len(cut))
+    return [crop_to_frame(o["landmarks"][j], u, ts) for j, (_, u) in enumerate(cut)], o["pose_flag"].astype(float)
+
+@patch
 def _pose(self: Tracker, frame, roi):
     "H's landmarks (frame px) and pose flag in the window `roi` of `frame`."
-    crop, used = crop_square(frame, roi, self.s.track_size)
-    o = run_pose(self.H, crop[None])
-    return crop_to_frame(o["landmarks"][0], used, self.s.track_size), float(o["pose_flag"][0])
+    lms, flags = self._pose_batch([frame], [roi])
+    return lms[0], float(flags[0])
 
 # %% ../nbs/04_track.ipynb #d4a91c62
 @patch
-def _detect(self: Tracker, frame):
-    "The detector's window (cx, cy, side) of the followed person in `frame`, or None."
-    self.n_detect += 1
-    dets = self.detector.detect(frame, min_score=self.s.min_det_score)
+def _detect(self: Tracker, frame, dets=None):
+    "The detector's window (cx, cy, side) of the followed person in `frame` (its detections `dets`), or None."
+    if dets is None: dets = self._detect_batch([frame])[0]
     if not dets: return None
     rois = [np.array(d.roi()[:3], np.float32) for d in dets]   # (mid-hip x, y, body size)
     if self.last is None or self.lost_for > self.fps:   # start, or a second without them: the largest
         return max(rois, key=lambda r: r[2])
     dist = [np.linalg.norm(r[:2] - self.last[:2]) for r in rois]
     return rois[int(np.argmin(dist))] if min(dist) <= self.last[2] / 2 else None
+
+@patch
+def _detect_batch(self: Tracker, frames, min_score=None):
+    "The detector's people in each of `frames`, in one batch (one by one with a detector that has no `detect_batch`)."
+    self.n_detect += len(frames)
+    ms = self.s.min_det_score if min_score is None else min_score
+    with self.clock("detect"):
+        if hasattr(self.detector, "detect_batch"): return self.detector.detect_batch(frames, min_score=ms)
+        return [self.detector.detect(f, min_score=ms) for f in frames]
 
 # %% ../nbs/04_track.ipynb #3f8c0d6b
 @patch
@@ -190,14 +237,13 @@ def _count_due(self: Tracker, t):
 @patch
 def _count_people(self: Tracker, frame, t, window):
     "How many people are in view: the followed one, plus detections in the frame with their window blacked out."
-    self.n_detect += 1
     self.last_count_t = t if t is not None else -1e9
     cx, cy, side = (float(v) for v in window)
     masked = frame.copy()
     x0, y0, x1, y1 = (int(round(v)) for v in (cx - side / 2, cy - side / 2, cx + side / 2, cy + side / 2))
     masked[max(y0, 0):max(y1, 0), max(x0, 0):max(x1, 0)] = 0
     seen = [(cx, cy, side)]
-    for d in self.detector.detect(masked, min_score=self.s.people_score):
+    for d in self._detect_batch([masked], self.s.people_score)[0]:
         r = d.roi()[:3]
         if all(np.hypot(r[0] - q[0], r[1] - q[1]) > q[2] / 2 for q in seen): seen.append(r)
     n = len(seen)
@@ -209,14 +255,16 @@ def _count_people(self: Tracker, frame, t, window):
 
 # %% ../nbs/04_track.ipynb #4b6f1d83
 @patch
-def step(self: Tracker, frame, t=None):
+def step(self: Tracker, frame, t=None, dets=None):
     """Follow the person into `frame` (at time `t` s): (landmarks (33, 2) frame px, pose flag), or (None, flag)
-    when lost. Every `count_every` seconds the detector also counts the other people in view."""
+    when lost. Every `count_every` seconds the detector also counts the other people in view. `dets`: the
+    detector's findings in `frame` when they are already known."""
     flag, lm = 0.0, None
     if self.roi is not None:
         lm, flag = self._pose(frame, self.roi)
-    if flag < self.s.min_pose_flag:
-        roi = self._detect(frame)
+    self.continued = flag >= self.s.min_pose_flag
+    if not self.continued:
+        roi = self._detect(frame, dets)
         if roi is not None: lm, flag = self._pose(frame, roi)
     if flag < self.s.min_pose_flag:
         self.roi, self.lost_for = None, self.lost_for + 1
@@ -230,3 +278,36 @@ def _found(self: Tracker, lm):
     self.roi = self.last = skeleton_window(lm, self.s)
     self.lost_for = 0
     return lm
+
+# %% ../nbs/04_track.ipynb #392db7bd
+@patch
+def _follow_batch(self: Tracker, frames, times) -> list:
+    "Follow the person through `frames` (two or more) with H in batches: the results up to the first frame lost."
+    held, flags0 = self._pose_batch(frames[:-1], [self.roi] * (len(frames) - 1))
+    rois = [skeleton_window(lm, self.s) if f >= self.s.min_pose_flag else self.roi for lm, f in zip(held, flags0)]
+    moved, flags1 = self._pose_batch(frames[1:], rois)
+    out = []
+    for f, t, lm, flag in zip(frames, times, held[:1] + moved, [flags0[0], *flags1]):
+        if flag < self.s.min_pose_flag: break
+        out.append((self._found(lm), float(flag)))
+        if self._count_due(t): self._count_people(f, t, self.roi)
+    return out
+
+@patch
+def track(self: Tracker, frames, times, batch=1) -> list:
+    """`step` through consecutive `frames` (at `times` s): [(landmarks or None, pose flag, continued)], continued
+    saying that the person was followed from the frame before (not found anew). With `batch` > 1, H (and the
+    detector while the person is lost) runs on up to `batch` frames at once."""
+    out, i, n = [], 0, len(frames)
+    while i < n:
+        j = min(i + batch, n)
+        if batch > 1 and self.roi is not None and j - i > 1:
+            got = self._follow_batch(frames[i:j], times[i:j])
+            out += [(lm, flag, True) for lm, flag in got]; i += len(got)
+            if got: continue
+        dets = self._detect_batch(frames[i:j]) if batch > 1 and self.roi is None and j - i > 1 else [None] * (j - i)
+        for d in dets:
+            lm, flag = self.step(frames[i], times[i], d)
+            out.append((lm, flag, self.continued)); i += 1
+            if batch > 1 and self.roi is not None: break   # found again: back to batches
+    return out
