@@ -5,6 +5,9 @@
 # %% ../nbs/11_translate.ipynb #431c46ed
 from __future__ import annotations
 
+import functools
+import queue
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -17,22 +20,71 @@ from .video import read_frames, video_info, write_video
 from .folder import PreparedVideo
 from .prepare import as_prepared
 from .draw import draw_skeleton
+from .networks import to_channels_last
+from .precision import AMP_CHOICES, amp_dtype, cpu_native_bf16, resolve_amp
 from .checkpoint import load_generators
 
 # %% auto #0
-__all__ = ['OUTPUTS', 'resize_crops', 'TemporalFilter', 'generate', 'label', 'resize_image', 'panel', 'paste_back', 'translate']
+__all__ = ['OUTPUTS', 'resize_crops', 'inference_amp', 'amp_autocast', 'ahead', 'TemporalFilter', 'generate', 'label',
+           'resize_image', 'panel', 'paste_back', 'translate']
 
 # %% ../nbs/11_translate.ipynb #480662b9
-def resize_crops(crops, size: int) -> torch.Tensor:
-    "uint8 crops (N, S, S, 3) → float (N, 3, size, size) in [−1, 1] (antialiased bilinear, as the training data)."
-    x = np.array(crops, np.uint8)   # a copy: memory maps are read-only
-    x = torch.from_numpy(x).permute(0, 3, 1, 2).float().div_(127.5).sub_(1)
+def resize_crops(crops, size: int, device=None) -> torch.Tensor:
+    """uint8 crops (N, S, S, 3) → float (N, 3, size, size) in [−1, 1] on `device` (default CPU), antialiased
+    bilinear as the training data; the uint8 crops are copied to the device and converted there."""
+    dev = torch.device("cpu") if device is None else torch.device(device)
+    x = torch.from_numpy(np.array(crops, np.uint8))   # a copy: memory maps are read-only
+    if dev.type == "cuda": x = x.pin_memory()         # lets the copy run asynchronously
+    x = x.to(dev, non_blocking=True).permute(0, 3, 1, 2).to(torch.float32, memory_format=torch.contiguous_format)
+    x = x.div_(127.5).sub_(1)
     if x.shape[-1] != size:
         x = tF.interpolate(x, size=(size, size), mode="bilinear", align_corners=False, antialias=x.shape[-1] > size)
     return x.clamp_(-1, 1)
 
-def _amp(device) -> torch.autocast:
-    return torch.autocast(device.type, dtype=torch.bfloat16, enabled=device.type == "cuda")
+# %% ../nbs/11_translate.ipynb #b2c3d4e5
+def inference_amp(amp: str | None, device) -> str:
+    """The precision G runs in on `device`: 'bf16', 'fp16' or 'off' (float32). `auto`: bf16 on CPUs with native bf16
+    and on CUDA as `precision.resolve_amp`; None: the same on CUDA, float32 on a CPU."""
+    dev = torch.device(device)
+    if amp is None: amp = "auto" if dev.type == "cuda" else "off"
+    if amp not in AMP_CHOICES: raise SkeletonCycleGANError(f"amp={amp!r}: choose one of {', '.join(AMP_CHOICES)}.")
+    if amp == "auto" and dev.type == "cpu": return "bf16" if cpu_native_bf16() else "off"
+    return resolve_amp(amp, dev)
+
+def amp_autocast(amp: str, device) -> torch.autocast:
+    "The autocast context of a resolved `amp` ('off': a disabled one, float32 even inside another autocast)."
+    dev = torch.device(device)
+    if amp == "off": return torch.autocast(dev.type, enabled=False)
+    return torch.autocast(dev.type, dtype=amp_dtype(amp))
+
+# %% ../nbs/11_translate.ipynb #e5f6a7b8
+def ahead(it, depth: int = 2):
+    "Yield the items of `it`, computed in a background thread up to `depth` items ahead of the consumer."
+    q, stop = queue.Queue(depth), threading.Event()
+    def put(item) -> bool:
+        while not stop.is_set():
+            try: q.put(item, timeout=0.05); return True
+            except queue.Full: pass
+        return False
+    def work():
+        try:
+            for v in it:
+                if not put((True, v)): return
+            put((False, None))
+        except BaseException as e: put((False, e))
+        finally:
+            if hasattr(it, "close"): it.close()   # a generator's `with` blocks exit in the thread that entered them
+    t = threading.Thread(target=work, name="translate-ahead", daemon=True)
+    t.start()
+    try:
+        while True:
+            more, v = q.get()
+            if not more:
+                if v is not None: raise v
+                return
+            yield v
+    finally:
+        stop.set(); t.join()
 
 # %% ../nbs/11_translate.ipynb #21498e4e
 class TemporalFilter:
@@ -65,30 +117,43 @@ class TemporalFilter:
         return torch.stack(out)
 
 # %% ../nbs/11_translate.ipynb #43056d3f
+def _outputs(G, crops, size: int, batch: int, dev, amp: str, filter):
+    "G's outputs as uint8 (B, size, size, 3) batches, in order."
+    with torch.inference_mode():
+        for i in range(0, len(crops), batch):   # channels-last input: faster for G's inference on CPU and CUDA
+            x = resize_crops(crops[i:i + batch], size, dev).contiguous(memory_format=torch.channels_last)
+            with amp_autocast(amp, dev): y = G(x)
+            y = y.float().clamp_(-1, 1)
+            if filter is not None: y = filter(x, y)
+            yield to_uint8(y)
+
 def generate(G: torch.nn.Module, crops, size: int, batch: int = 8, device=None, filter: TemporalFilter | None = None,
-             progress: bool = True, desc: str = "translating"):
+             progress: bool = True, desc: str = "translating", amp: str | None = None):
     """Yield `G(crop)` as uint8 (size, size, 3) for every crop of `crops` (uint8 (N, S, S, 3), e.g. a
-    `PreparedVideo.crops` memory map), in order, in batches; bf16 autocast on CUDA; `filter` smooths over time."""
+    `PreparedVideo.crops` memory map), in order, in batches computed in a background thread; `amp` as
+    `inference_amp` (None: bf16 or fp16 on CUDA, float32 on CPU); `filter` smooths over time."""
     dev = pick_device(device) if device is not None else next(G.parameters()).device
     G = G.to(dev).eval()
-    n = len(crops)
-    with torch.inference_mode(), tqdm(total=n, desc=desc, unit="frame", disable=not progress) as bar:
-        for i in range(0, n, batch):
-            x = resize_crops(np.asarray(crops[i:i + batch]), size).to(dev)
-            with _amp(dev): y = G(x)
-            y = y.float().clamp(-1, 1)
-            if filter is not None: y = filter(x, y)
-            bar.update(len(x))
-            yield from to_uint8(y)
+    if dev.type == "cuda": to_channels_last(G)
+    amp = inference_amp(amp, dev)
+    with tqdm(total=len(crops), desc=desc, unit="frame", disable=not progress) as bar:
+        for y in ahead(_outputs(G, crops, size, batch, dev, amp, filter)):
+            bar.update(len(y))
+            yield from y
 
 # %% ../nbs/11_translate.ipynb #7e4d7f54
-def label(img: np.ndarray, text: str, height: int = 16) -> np.ndarray:
-    "`img` with a black caption bar above it."
+@functools.lru_cache(maxsize=64)
+def _caption(text: str, width: int, height: int) -> np.ndarray:
+    "A black caption bar with white `text` (cached: a video's panels repeat the same few captions)."
     from PIL import Image, ImageDraw
     text = text.replace("λ", "lambda").replace("→", "->")   # PIL's built-in font has no Greek letters or arrows
-    bar = Image.new("RGB", (img.shape[1], height), (0, 0, 0))
+    bar = Image.new("RGB", (width, height), (0, 0, 0))
     ImageDraw.Draw(bar).text((4, max(0, (height - 11) // 2)), text, fill=(255, 255, 255))
-    return np.concatenate([np.asarray(bar), img], 0)
+    return np.asarray(bar)
+
+def label(img: np.ndarray, text: str, height: int = 16) -> np.ndarray:
+    "`img` with a black caption bar above it."
+    return np.concatenate([_caption(text, img.shape[1], height), img], 0)
 
 def resize_image(img: np.ndarray, side: int) -> np.ndarray:
     "uint8 image resized to side × side (bilinear)."
@@ -196,13 +261,15 @@ def _frames(pv: PreparedVideo, gen, n: int, output: str, direction: str, tile: i
 # %% ../nbs/11_translate.ipynb #94471371
 def translate(run, source, out, direction: str = "AtoB", output: str = "panel", batch: int = 8, device=None,
               smooth: float = 0.0, max_frames: int | None = None, tile: int = 256, feather: float = 0.06,
-              progress: bool = True) -> Path:
+              progress: bool = True, amp: str = "auto") -> Path:
     """Translate every frame of `source` (video or prepared folder) with the run's G (`AtoB`) or F (`BtoA`) into
     the mp4 `out`: `output` = 'panel' (source | generated | skeleton), 'paste' (back into the frame) or 'crops'.
-    `smooth` > 0 applies the temporal post-filter with that strength. Audio is copied from the source video."""
+    `smooth` > 0 applies the temporal post-filter with that strength; `amp` (auto | bf16 | fp16 | off) as
+    `inference_amp`. Audio is copied from the source video."""
     _check_numbers(batch, smooth, max_frames, tile, feather)
     out = _checked_out(out, direction, output)
     dev = pick_device(device)
+    amp = inference_amp(amp, dev)
     G, F, cfg = load_generators(run, device=dev)
     net, size = (G if direction == "AtoB" else F), int(cfg["size"])
     pv = as_prepared(source, size=max(256, size), progress=progress)
@@ -210,7 +277,7 @@ def translate(run, source, out, direction: str = "AtoB", output: str = "panel", 
     if n < 1: raise SkeletonCycleGANError(f"{source} has no frames to translate.")
     fps = float(pv.fps or 25.0)
     filt = TemporalFilter(smooth) if smooth > 0 else None
-    gen = generate(net, pv.crops[:n], size, batch=batch, device=dev, filter=filt, progress=progress,
+    gen = generate(net, pv.crops[:n], size, batch=batch, device=dev, filter=filt, progress=progress, amp=amp,
                    desc=f"{'G' if direction == 'AtoB' else 'F'} on {Path(str(source)).name}")
     frames, total = _frames(pv, gen, n, output, direction, tile, feather)
     # the source's audio fits when the frames keep the source's clock (no frames skipped or resampled)

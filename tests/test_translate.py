@@ -8,7 +8,7 @@ import torch
 from skeleton_cyclegan.core import SkeletonCycleGANError, ensure_dir
 from skeleton_cyclegan.folder import write_prepared
 from skeleton_cyclegan.networks import ResnetGenerator
-from skeleton_cyclegan.translate import TemporalFilter, generate, panel, paste_back, translate
+from skeleton_cyclegan.translate import TemporalFilter, ahead, generate, inference_amp, panel, paste_back, translate
 from skeleton_cyclegan.video import read_frames, video_info, write_video
 
 
@@ -97,6 +97,65 @@ def test_generate_streams_in_order_at_the_run_size():
     assert np.abs(outs[3].astype(int) - one.astype(int)).max() <= 1
 
 
+def test_generate_batches_give_the_frames_one_at_a_time_gives():
+    torch.manual_seed(1)
+    g = ResnetGenerator(ngf=4, n_blocks=1)
+    crops = np.random.default_rng(1).integers(0, 255, (7, 40, 40, 3), dtype=np.uint8)
+    single = np.stack(list(generate(g, crops, 32, batch=1, progress=False, amp="off")))
+    for b in (3, 8):   # a last batch shorter than the others; one batch holding everything
+        batched = np.stack(list(generate(g, crops, 32, batch=b, progress=False, amp="off")))
+        assert batched.shape == single.shape and np.abs(batched.astype(int) - single).max() <= 1
+    f1, f3 = TemporalFilter(0.6), TemporalFilter(0.6)        # the filter's state crosses batch borders
+    a = np.stack(list(generate(g, crops, 32, batch=1, filter=f1, progress=False, amp="off")))
+    b = np.stack(list(generate(g, crops, 32, batch=3, filter=f3, progress=False, amp="off")))
+    assert np.abs(a.astype(int) - b).max() <= 1
+
+
+def test_generate_in_bf16_is_close_to_float32():
+    torch.manual_seed(2)
+    g = ResnetGenerator(ngf=8, n_blocks=2)
+    crops = np.random.default_rng(2).integers(0, 255, (4, 32, 32, 3), dtype=np.uint8)
+    fp32 = np.stack(list(generate(g, crops, 32, batch=2, progress=False, amp="off"))).astype(int)
+    bf16 = np.stack(list(generate(g, crops, 32, batch=2, progress=False, amp="bf16"))).astype(int)
+    assert 0 < np.abs(bf16 - fp32).mean() < 2.5        # bf16 did run, and stays within a few levels of 255
+    assert np.abs(bf16 - fp32).max() <= 32
+
+
+def test_inference_amp_picks_by_device(monkeypatch):
+    import skeleton_cyclegan.precision as precision
+    import skeleton_cyclegan.translate as tr
+    assert inference_amp(None, "cpu") == "off"                 # generate's default: float32 on every CPU
+    for native, want in ((True, "bf16"), (False, "off")):
+        monkeypatch.setattr(tr, "cpu_native_bf16", lambda: native)
+        assert inference_amp("auto", "cpu") == want
+    assert inference_amp("fp16", "cpu") == "fp16" and inference_amp("off", "cpu") == "off"
+    for cap, want in (((9, 0), "bf16"), ((7, 5), "fp16")):     # an H100, a T4
+        monkeypatch.setattr(precision, "cuda_capability", lambda dev, cap=cap: cap)
+        assert inference_amp("auto", "cuda:0") == want and inference_amp(None, "cuda:0") == want
+    with pytest.raises(SkeletonCycleGANError, match="choose one of auto, bf16, fp16, off"):
+        inference_amp("fp8", "cpu")
+
+
+def test_ahead_keeps_order_passes_errors_and_stops_its_thread():
+    import threading
+    assert list(ahead(iter(range(20)), depth=3)) == list(range(20))
+
+    def broken():
+        yield 1
+        raise ValueError("boom")
+    with pytest.raises(ValueError, match="boom"): list(ahead(broken()))
+    closed = []
+
+    def source():
+        try: yield from range(10**6)
+        finally: closed.append(threading.current_thread().name)
+    it = ahead(source(), depth=2)
+    assert [next(it) for _ in range(3)] == [0, 1, 2]
+    it.close()                     # the consumer stops early: the producer is closed in its own thread, then ends
+    assert closed == ["translate-ahead"]
+    assert not any(t.name == "translate-ahead" for t in threading.enumerate())
+
+
 def test_translate_panel_and_crops(clip):
     n = len(clip["keep"])
     p = translate(clip["run"], clip["pv"].folder, clip["tmp"] / "panel.mp4", output="panel", progress=False)
@@ -126,3 +185,13 @@ def test_translate_errors(clip, tmp_path):
     with pytest.raises(SkeletonCycleGANError, match="direction"): translate(run, folder, tmp_path / "x.mp4", direction="up")
     with pytest.raises(SkeletonCycleGANError, match="does not exist"): translate(run, tmp_path / "nope.mp4", tmp_path / "x.mp4")
     with pytest.raises(SkeletonCycleGANError, match="not a prepared dataset"): translate(run, tmp_path, tmp_path / "x.mp4")
+    with pytest.raises(SkeletonCycleGANError, match="amp='half'"): translate(run, folder, tmp_path / "x.mp4", amp="half")
+
+
+def test_translate_in_bf16_matches_float32(clip):
+    kw = dict(output="crops", max_frames=4, progress=False)
+    a = translate(clip["run"], clip["pv"].folder, clip["tmp"] / "fp32.mp4", amp="off", **kw)
+    b = translate(clip["run"], clip["pv"].folder, clip["tmp"] / "bf16.mp4", amp="bf16", **kw)
+    fa, fb = ([f for _, f in read_frames(p)] for p in (a, b))
+    assert len(fa) == len(fb) == 4
+    assert np.mean([np.abs(x.astype(int) - y).mean() for x, y in zip(fa, fb)]) < 4   # H.264 noise + bf16
