@@ -19,9 +19,9 @@ from .skeleton import VIEW_FORMS, check_skeleton_settings
 from .precision import AMP_CHOICES, resolve_amp
 
 # %% auto #0
-__all__ = ['FLAG_ALIASES', 'parse_bool', 'parse_auto', 'setting', 'DataSettings', 'ObjectiveSettings', 'RunSettings',
-           'TrainConfig', 'coerce_strings', 'setting_problems', 'choice_problems', 'add_config_args', 'given_settings',
-           'config_from_args', 'config_for_run']
+__all__ = ['FLAG_ALIASES', 'MACHINE_SETTINGS', 'parse_bool', 'parse_auto', 'setting', 'DataSettings', 'ObjectiveSettings',
+           'RunSettings', 'TrainConfig', 'coerce_strings', 'setting_problems', 'choice_problems', 'add_config_args',
+           'given_settings', 'config_from_args', 'config_for_run']
 
 # %% ../nbs/09_config.ipynb #2cd849cc
 def parse_bool(s: str) -> bool:
@@ -261,8 +261,14 @@ def config_from_args(args, base: TrainConfig | None = None) -> TrainConfig:
     "A `TrainConfig`: `base` (or the defaults) with the flags present in `args` applied."
     return dataclasses.replace(base or TrainConfig(), **given_settings(args))
 
+# config.json holds what ran on the machine it ran on; a resumed run chooses these afresh (unless given)
+MACHINE_SETTINGS = ("device", "amp", "cuda_graphs", "data_on_device", "channels_last", "num_workers", "time_budget")
+
 def config_for_run(out, resume: bool = False, overrides: dict | None = None) -> TrainConfig:
-    "The config of run folder `out`: its saved config when resuming (defaults otherwise), changed by `overrides`."
+    """The config of run folder `out`: its saved config when resuming (with the machine's settings automatic again,
+    e.g. bf16 on an H100 and fp16 on a T4), the defaults otherwise; changed by `overrides`."""
     saved = Path(out) / "config.json"
-    base = TrainConfig.load(saved) if resume and saved.exists() else TrainConfig()
+    base = TrainConfig()
+    if resume and saved.exists():
+        base = dataclasses.replace(TrainConfig.load(saved), **{k: getattr(base, k) for k in MACHINE_SETTINGS})
     return dataclasses.replace(base, **(overrides or {}))

@@ -9,6 +9,7 @@ import contextlib
 import logging
 import random
 import threading
+import warnings
 from dataclasses import asdict
 from pathlib import Path
 
@@ -110,6 +111,8 @@ def _build(self: Trainer, H: nn.Module | None):
     sched = lambda it: lr_factor(it, self.total_iters, cfg.n_epochs, cfg.n_epochs_decay)
     self.sched_G = torch.optim.lr_scheduler.LambdaLR(self.opt_G, sched)
     self.sched_D = torch.optim.lr_scheduler.LambdaLR(self.opt_D, sched)
+    if self.precision.scaler is not None:   # fp16's scaler skips the first steps: torch's scheduler would warn
+        warnings.filterwarnings("ignore", "Detected call of `lr_scheduler.step", UserWarning)
     seed, r = cfg.seed, 1000 * self.rank
     self.pool_A, self.pool_B = ImagePool(cfg.pool_size, seed * 2 + 1 + r), ImagePool(cfg.pool_size, seed * 2 + 2 + r)
     self.view_gen = torch.Generator(dev).manual_seed(seed * 7919 + 17 + r)   # the views' own, on the device
@@ -145,7 +148,8 @@ def state_dict(self: Trainer) -> dict:
             "sched_G": self.sched_G.state_dict(), "sched_D": self.sched_D.state_dict(),
             "pool_A": self.pool_A.state_dict(), "pool_B": self.pool_B.state_dict(),
             "balancer": self.balancer.state_dict() if self.balancer is not None else None,
-            "rng": rng_state(), "view_rng": self.view_gen.get_state(), "precision": self.precision.state_dict()}
+            "rng": rng_state(), "view_rng": self.view_gen.get_state(), "precision": self.precision.state_dict(),
+            "budget_total": self.total_iters if self.budget else None}
 
 # %% ../nbs/10_train.ipynb #24ff6d23
 @patch
@@ -161,6 +165,7 @@ def load(self: Trainer, path):
     self.pool_A.load_state_dict(st["pool_A"], self.device); self.pool_B.load_state_dict(st["pool_B"], self.device)
     if self.balancer is not None and st.get("balancer") is not None: self.balancer.load_state_dict(st["balancer"])
     if st.get("precision"): self.precision.load_state_dict(st["precision"])   # fp16's loss scale
+    if st.get("budget_total") and not self.budget: self.total_iters = st["budget_total"]   # the schedule it was given
     set_rng_state(st["rng"])
     if "view_rng" in st:                                # a state from another device type cannot be restored
         with contextlib.suppress(RuntimeError, ValueError): self.view_gen.set_state(st["view_rng"])

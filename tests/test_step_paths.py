@@ -104,6 +104,19 @@ def test_time_budget_fits_the_schedule_and_ends_with_the_exported_generators(tmp
     assert (tmp_path / "b" / "generators.pt").is_file() and (tmp_path / "b" / "checkpoint.pt").is_file()
     lr = [r["lr"] for r in log]
     assert lr[0] == lr[5] == pytest.approx(2e-4) and lr[-1] < 0.1 * lr[0]   # constant, then decayed to the end
+    # resumed without a budget, the run keeps the length its budget gave it (it is finished)
+    again = T.Trainer(tiny(max_iters=None, log_every=1), _ds(prepared), tmp_path / "b", H=H, resume=True,
+                      progress=False)
+    assert again.iteration == again.total_iters == 27
+
+
+def test_a_resumed_run_chooses_the_machine_settings_afresh(tmp_path):
+    from skeleton_cyclegan.config import config_for_run
+    tiny(amp="fp16", cuda_graphs=True, data_on_device=True, time_budget=5, ngf=16).save(tmp_path / "config.json")
+    cfg = config_for_run(tmp_path, resume=True)
+    assert (cfg.amp, cfg.cuda_graphs, cfg.data_on_device, cfg.time_budget, cfg.device) == ("auto", None, None, None, None)
+    assert cfg.ngf == 16                                                # what shapes the run is kept
+    assert config_for_run(tmp_path, resume=True, overrides={"amp": "bf16"}).amp == "bf16"
 
 
 def test_time_budget_is_validated():
