@@ -165,14 +165,17 @@ def _translate_args(p):
                    help="temporal post-filter strength in [0, 1): 0 off (default), 0.6 lowers jitter")
     p.add_argument("--batch", type=int, default=8, help="frames per generator call (default 8)")
     p.add_argument("--max-frames", type=int, default=None, help="translate only the first N frames")
-    p.add_argument("--device", default=None, help="cuda, cpu, ... (default: CUDA when available; bf16 on CUDA)")
+    p.add_argument("--device", default=None, help="cuda, cpu, ... (default: CUDA when available)")
+    p.add_argument("--amp", default="auto", choices=["auto", "bf16", "fp16", "off"],
+                   help="G's precision: auto (bf16 on GPUs of compute capability ≥ 8.0 and on CPUs with native bf16, "
+                        "fp16 on older GPUs, else float32), bf16, fp16, off")
 
 @command("translate", "translate every frame of a video with a trained run "
                       "(panel, pasted back, or crops; mp4 with the source's audio)")(_translate_args)
 def _translate(args):
     from skeleton_cyclegan.translate import translate
     p = translate(args.run, args.source, args.out, direction=args.direction, output=args.output, batch=args.batch,
-                  device=args.device, smooth=args.smooth, max_frames=args.max_frames)
+                  device=args.device, amp=args.amp, smooth=args.smooth, max_frames=args.max_frames)
     print(f"wrote {p}")
 
 # %% ../nbs/15_cli.ipynb #3abab9d9

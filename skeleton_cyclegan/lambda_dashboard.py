@@ -13,6 +13,7 @@ from pathlib import Path
 import ipywidgets as W
 
 from .core import SkeletonCycleGANError, ensure_dir, patch
+from .budget import TimeBudget
 from .zoo import StartFrom
 from .monitor import TrainingMonitor, tag_widget
 
@@ -84,6 +85,10 @@ def _build_widgets(self: LambdaDashboard, cfg):
                                        f"λ_skel·L_skel = {cfg.skel_ratio} × the other G terms")
     self.iters = W.BoundedIntText(value=cfg.max_iters or 200, min=1, max=10**8, description="iterations",
                                   layout=W.Layout(width="190px"))
+    self.minutes = W.BoundedFloatText(value=getattr(cfg, "time_budget", None) or 0, min=0, max=10**5,
+                                      description="minutes", layout=W.Layout(width="170px"),
+                                      tooltip="0: train the iterations; otherwise fit the schedule to these minutes "
+                                              "(at most the iterations), from each start")
     self.start_button = W.Button(description="start", icon="play", button_style="success")
     self.stop_button = W.Button(description="stop", icon="stop", button_style="warning")
     self.save_button = W.Button(description="save checkpoint", icon="save")
@@ -95,7 +100,7 @@ def _build_widgets(self: LambdaDashboard, cfg):
     self.reset_button.on_click(lambda b: self.reset())
     self.lam.observe(lambda ch: self._apply_lambda(), "value")
     self.auto.observe(lambda ch: self._apply_lambda(), "value")
-    self.widget = W.VBox([W.HBox([self.lam, self.auto, self.iters]),
+    self.widget = W.VBox([W.HBox([self.lam, self.auto, self.iters, self.minutes]),
                           W.HBox([self.start_button, self.stop_button, self.save_button, self.reset_button]),
                           self.message, self.monitor.widget])
     for w, name in ((self.widget, "lambda-dashboard"), (self.lam, "lambda-slider"), (self.auto, "auto"),
@@ -151,6 +156,8 @@ def start(self: LambdaDashboard):
         self._balancer = None
     tr = self.trainer
     tr.total_iters = tr.cfg.max_iters = int(self.iters.value)       # the budget may have been raised since
+    m = float(self.minutes.value) or None                           # a time budget counts from this start
+    tr.cfg.time_budget, tr.budget = m, TimeBudget(m) if m else None
     if tr.iteration >= tr.total_iters:
         self._say(f"the run reached its budget ({tr.iteration} iterations): "
                   "raise <b>iterations</b> or press <b>reset</b>")

@@ -153,6 +153,10 @@ def test_lambda_dashboard_drives_the_trainer():
     assert tr.balancer is None and tr.cfg.lambda_skel == 0.01
     d.start()
     assert "budget" in d.message.value and not d.running    # 8 of 8 done: nothing to run
+    # minutes: a time budget from this start, the iterations its upper bound
+    d.iters.value, d.minutes.value = 9, 2.5
+    d.start(); assert d.wait(120)
+    assert tr.cfg.time_budget == 2.5 and tr.budget is not None and tr.budget.seconds == 150 and tr.iteration == 9
     d.reset_button.click()
     assert d.trainer is None and d.folder.name == "run-002" and d.monitor.history == []
 
