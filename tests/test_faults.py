@@ -178,6 +178,7 @@ def test_a_full_disk_while_checkpointing_is_one_line_and_the_run_resumes(tmp_pat
 
 
 def test_a_full_disk_while_logging_losses_is_one_line(tmp_path, prepared, monkeypatch):
+    import skeleton_cyclegan.runlog as R
     import skeleton_cyclegan.train as T
     real_open = builtins.open
 
@@ -185,7 +186,7 @@ def test_a_full_disk_while_logging_losses_is_one_line(tmp_path, prepared, monkey
         f = real_open(file, mode, *a, **k)
         if str(file).endswith("losses.jsonl") and "a" in mode: f.write = _no_space
         return f
-    monkeypatch.setattr(T, "open", full_open, raising=False)
+    monkeypatch.setattr(R, "open", full_open, raising=False)   # the loss log is written by runlog.RunRecord
     cfg = T.TrainConfig(size=64, load_size=72, ngf=8, ndf=8, n_blocks=1, n_layers_D=2, pool_size=2, max_iters=2,
                         log_every=1, sample_every=0, lambda_skel=0.0, device="cpu")
     from skeleton_cyclegan.data import UnpairedDataset
