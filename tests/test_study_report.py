@@ -33,3 +33,12 @@ def test_a_stale_table_is_caught():
     tool = _report_tool()
     text = "x\n<!-- table: bounds -->\n| old |\n<!-- /table -->\n"
     assert tool.stale(text) == ["bounds"] and not tool.stale(tool.render(text))
+
+
+
+def test_readme_speed_table_is_the_kept_benches():
+    "The README's speed table is what tools/bench_report.py makes of study/results/cpu-bench (CI checks README = index)."
+    spec = importlib.util.spec_from_file_location("bench_report", ROOT / "tools" / "bench_report.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    assert mod.table() in (ROOT / "README.md").read_text(), "README's speed table is stale: python tools/bench_report.py"
