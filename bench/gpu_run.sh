@@ -3,6 +3,15 @@
 #
 #   bash bench/gpu_run.sh            # on the GPU machine, from the repository root
 #   bash bench/gpu_run.sh --tiny     # a CPU dry run of every step at tiny sizes (a couple of minutes; the tests run it)
+#   bash bench/gpu_run.sh --kit DIR  # with a kit (bench/device_kit.sh); .device/ is used without asking, except --tiny
+#   bash bench/gpu_run.sh --print-env  # the interpreter, paths and kit it would use (wheels installed), then stop
+#
+# On the borrowed GPU machine (no internet, its own python3 with torch, not our .venv, no ../shared):
+#   1. here: bash bench/device_kit.sh   (fills the git-ignored .device/: the real pair, BlazePose's files, wheels)
+#   2. the device tool's run call: command "bash bench/gpu_run.sh", carry [".device"], timeout_s 540;
+#      the results come back under $OUT (summary.md first; put its tables in the note, keep them under study/results)
+# With a kit: its wheels are installed into /tmp/site (GPU_RUN_SITE), PYTHONPATH is the repository root and that
+# folder, and VIDEO_A, VIDEO_B, SKELETON_CYCLEGAN_MODELS, SKELETON_CYCLEGAN_SHARED_DATA point into it (unless set).
 #
 # Steps (each one's table in $OUT/NN_step.txt, its log in $OUT/logs/; a step that fails is reported, the run goes on):
 #   00 machine     nvidia-smi, torch, CUDA, the CPU
@@ -13,22 +22,29 @@
 #   04 data        skeleton-cyclegan prepare of the real pair (taiji → dance_basketball) at 256
 #   05 train       skeleton-cyclegan train, 256², default method, --time-budget = the minutes left
 #   06 clip        skeleton-cyclegan translate: a 5-second panel clip of A through G
-# Results in $OUT: summary.md (every table), sample_strip.png, losses.png, losses.jsonl, clip_AtoB.mp4.
-# Exit status 0 when every step is ok, 1 otherwise. Nothing is installed, nothing is downloaded. Environment (relative
-# paths start at the repository root):
-#   OUT (./gpu_out)  PYTHON (.venv/bin/python)  VIDEO_A, VIDEO_B (../shared/data/videos/taiji.mp4, dance_basketball.mp4)
+# Results in $OUT: summary.md (every table), sample_strip.png, losses.png, losses.jsonl, clip_AtoB.mp4; without --tiny
+# the step tables, logs/, config.json and 03_translate.json are packed into steps.tar.gz (the device returns 8 files).
+# Exit status 0 when every step is ok, 1 otherwise. Nothing is downloaded; only a kit's wheels are installed.
+# Environment (relative paths start at the repository root):
+#   OUT (./gpu_out)  PYTHON (.venv/bin/python, else python3)  VIDEO_A, VIDEO_B (../shared/data/videos/taiji.mp4, dance_basketball.mp4)
 #   SKELETON_CYCLEGAN_MODELS: a folder with pose_detection.tflite and pose_landmark_full.tflite (default: the user
 #   cache when it holds them)   GPU_RUN_SECONDS: the whole run's limit (480; --tiny 300)
 #   KEEP_WORK=1: keep $OUT/work (weights, crops; removed at the end otherwise)
 set -u -o pipefail
 
 TINY=0
-for a in "$@"; do
-  case "$a" in
+KIT=""
+KIT_GIVEN=0
+PRINT_ENV=0
+while [ $# -gt 0 ]; do
+  case "$1" in
     --tiny) TINY=1 ;;
-    -h|--help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-    *) echo "gpu_run.sh: unknown option $a (use --tiny or --help)" >&2; exit 2 ;;
+    --kit) [ $# -ge 2 ] || { echo "gpu_run.sh: --kit needs a folder" >&2; exit 2; }; KIT=$2; KIT_GIVEN=1; shift ;;
+    --print-env) PRINT_ENV=1 ;;
+    -h|--help) sed -n '2,32p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "gpu_run.sh: unknown option $1 (use --tiny, --kit DIR, --print-env or --help)" >&2; exit 2 ;;
   esac
+  shift
 done
 
 cd "$(dirname "$0")/.." || exit 1        # the repository root: the relative paths below start there
@@ -38,14 +54,39 @@ DEADLINE=$((START + LIMIT))
 END_RESERVE=10                         # seconds kept for the summary and the clean-up
 OUT=${OUT:-./gpu_out}
 PY=${PYTHON:-.venv/bin/python}
+[ -n "${PYTHON:-}" ] || [ -x "$PY" ] || PY=python3    # the GPU machine has no .venv: its python3 holds torch
+
+# the kit (bench/device_kit.sh): wheels for what that python3 lacks, the real pair and BlazePose's files
+[ "$KIT_GIVEN" = 0 ] && [ "$TINY" = 0 ] && [ -d .device ] && KIT=.device
+KIT_NOTE=""
+KIT_ERR=""
+if [ -n "$KIT" ]; then
+  [ -d "$KIT" ] || { echo "gpu_run.sh: no kit at $KIT: make it with bash bench/device_kit.sh, carry it" >&2; exit 2; }
+  KIT=$(cd "$KIT" && pwd)
+  SITE=${GPU_RUN_SITE:-/tmp/site}
+  wheels=("$KIT"/wheels/*.whl)
+  if [ -e "${wheels[0]}" ]; then
+    if log=$("$PY" -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target "$SITE" \
+        "${wheels[@]}" 2>&1); then
+      KIT_NOTE="${#wheels[@]} wheels installed into $SITE in $(($(date +%s) - START)) s"
+    else
+      KIT_ERR="the kit's wheels did not install into $SITE: $(grep -v '^\s*$' <<< "$log" | tail -n 1 | cut -c1-300)"
+    fi
+  else
+    KIT_NOTE="no wheels in the kit"
+  fi
+  # no package is installed there: skeleton_cyclegan comes from this tree, the kit's packages from $SITE
+  export PYTHONPATH="$PWD:$SITE${PYTHONPATH:+:$PYTHONPATH}"
+  VIDEO_A=${VIDEO_A:-$KIT/data/videos/taiji.mp4}
+  VIDEO_B=${VIDEO_B:-$KIT/data/videos/dance_basketball.mp4}
+  [ -z "${SKELETON_CYCLEGAN_MODELS:-}" ] && [ -d "$KIT/models" ] && export SKELETON_CYCLEGAN_MODELS=$KIT/models
+  [ -z "${SKELETON_CYCLEGAN_SHARED_DATA:-}" ] && [ -d "$KIT/data/videos" ] \
+    && export SKELETON_CYCLEGAN_SHARED_DATA=$KIT/data
+elif [ "$PY" = python3 ]; then
+  export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
+fi
 VIDEO_A=${VIDEO_A:-../shared/data/videos/taiji.mp4}
 VIDEO_B=${VIDEO_B:-../shared/data/videos/dance_basketball.mp4}
-mkdir -p "$OUT/logs" "$OUT/work/tmp" "$OUT/work/cache" "$OUT/work/mpl" || { echo "cannot write $OUT" >&2; exit 1; }
-OUT=$(cd "$OUT" && pwd)
-WORK=$OUT/work
-STATUS=$WORK/status.tsv
-: > "$STATUS"
-rm -f "$OUT"/[0-9][0-9]_*.txt "$OUT/summary.md"   # a rerun into the same folder reports only its own steps
 
 # everything the tools cache or write goes under $OUT; the pose models are read where they already are
 if [ -z "${SKELETON_CYCLEGAN_MODELS:-}" ]; then
@@ -57,6 +98,21 @@ fi
 NO_MODELS=""
 [ -n "${SKELETON_CYCLEGAN_MODELS:-}" ] || NO_MODELS="BlazePose's model files are not at hand: put pose_detection.tflite \
 and pose_landmark_full.tflite in a folder and set SKELETON_CYCLEGAN_MODELS to it (this script downloads nothing)"
+
+if [ "$PRINT_ENV" = 1 ]; then
+  for v in PY KIT KIT_NOTE KIT_ERR PYTHONPATH VIDEO_A VIDEO_B SKELETON_CYCLEGAN_MODELS SKELETON_CYCLEGAN_SHARED_DATA; do
+    echo "$v=${!v:-}"
+  done
+  "$PY" -c 'import skeleton_cyclegan; print("skeleton_cyclegan=" + skeleton_cyclegan.__file__)' \
+    || echo "skeleton_cyclegan=not importable by $PY"
+  [ -z "$KIT_ERR" ]; exit
+fi
+mkdir -p "$OUT/logs" "$OUT/work/tmp" "$OUT/work/cache" "$OUT/work/mpl" || { echo "cannot write $OUT" >&2; exit 1; }
+OUT=$(cd "$OUT" && pwd)
+WORK=$OUT/work
+STATUS=$WORK/status.tsv
+: > "$STATUS"
+rm -f "$OUT"/[0-9][0-9]_*.txt "$OUT/summary.md"   # a rerun into the same folder reports only its own steps
 export SKELETON_CYCLEGAN_CACHE=$WORK/cache TMPDIR=$WORK/tmp MPLCONFIGDIR=$WORK/mpl PYTHONUNBUFFERED=1
 if [ "$TINY" = 1 ]; then
   export CUDA_VISIBLE_DEVICES=""       # the dry run stays on the CPU
@@ -64,7 +120,7 @@ if [ "$TINY" = 1 ]; then
 else
   export PREP="--size 256"
 fi
-export PY TINY WORK VIDEO_A VIDEO_B
+export PY TINY WORK VIDEO_A VIDEO_B KIT
 
 left() { echo $((DEADLINE - $(date +%s) - END_RESERVE)); }
 # the clip's and training's start-up seconds, and the least training worth running: the steps before keep HOLD free
@@ -78,12 +134,18 @@ scg() { "$PY" -c 'import sys; from skeleton_cyclegan.cli import main; sys.exit(m
 machine() {
   echo "date: $(date -u +%Y-%m-%dT%H:%M:%SZ)   mode: $([ "$TINY" = 1 ] && echo 'tiny (CPU dry run)' || echo GPU)"
   echo "commit: $(git rev-parse --short HEAD 2> /dev/null || echo unknown)"
+  [ -n "$KIT" ] && echo "kit: $KIT, $(head -n 1 "$KIT/kit.txt" 2> /dev/null || echo 'no kit.txt')"
   if command -v nvidia-smi > /dev/null; then nvidia-smi || true; else echo "nvidia-smi: not found"; fi
   "$PY" - << 'EOF'
 import torch
 from skeleton_cyclegan.core import machine_description
 from skeleton_cyclegan.precision import cpu_native_bf16
 print(machine_description())
+import importlib, sys
+print(f"python {sys.version.split()[0]} ({sys.executable})")
+for m in ("skeleton_cyclegan", "moviepy", "imageio_ffmpeg", "tflite"):   # the kit's packages come from its folder
+    try: mod = importlib.import_module(m); print(f"{m} {getattr(mod, '__version__', '')}: {mod.__file__}")
+    except ImportError as e: print(f"{m}: {e}")
 print(f"torch {torch.__version__}, CUDA {torch.version.cuda}, cuDNN {torch.backends.cudnn.version()}, "
       f"CPU native bf16: {cpu_native_bf16()}")
 for i in range(torch.cuda.device_count()):
@@ -156,7 +218,13 @@ step() {
 # fail NAME MESSAGE: a step that cannot start, in one line
 fail() { printf '%s\tFAIL\t0\t%s\n' "$1" "$2" >> "$STATUS"; echo "$2" > "$OUT/$1.txt"; echo "[$1] $2"; }
 
-# ---- 00 machine, 01-03 benches ----------------------------------------------------------------------------------
+# ---- 00 kit, 00 machine, 01-03 benches ----------------------------------------------------------------------------------
+if [ -n "$KIT_ERR" ]; then
+  fail 00_kit "$KIT_ERR"
+elif [ -n "$KIT" ]; then
+  printf '%s\tok\t0\t%s\n' 00_kit "$KIT_NOTE" >> "$STATUS"
+  { echo "$KIT: $KIT_NOTE"; cat "$KIT/kit.txt" 2> /dev/null; } > "$OUT/00_kit.txt"
+fi
 step 00_machine 30 machine
 if [ "$TINY" = 1 ]; then
   step 01_train_step 90 "$PY" bench/train_step.py --smoke
@@ -164,7 +232,9 @@ if [ "$TINY" = 1 ]; then
   step 03_translate 60 "$PY" bench/translate.py --smoke
 else
   step 01_train_step 120 "$PY" bench/train_step.py --gpu
-  step 02_prepare 60 "$PY" bench/prepare.py --device cuda
+  PREP_BENCH=(--device cuda)
+  [ -f "$VIDEO_A" ] && PREP_BENCH+=(--video "$VIDEO_A")   # the bench's default, ../shared, is absent there
+  step 02_prepare 60 "$PY" bench/prepare.py "${PREP_BENCH[@]}"
   step 03_translate 75 "$PY" bench/translate.py --device cuda --json "$OUT/03_translate.json"
 fi
 
@@ -227,10 +297,17 @@ fi
     [ -f "$f" ] || continue
     echo; echo "## $(basename "$f" .txt)"; echo; echo '```'; cut -c1-400 "$f" | tail -n 60; echo '```'
   done
-  echo
-  echo "Files: $(cd "$OUT" && ls -1 | grep -v -x -e work -e logs | tr '\n' ' ')"
 } > "$OUT/summary.md"
 FAILED=$(grep -c -v $'\tok\t' "$STATUS")
 [ "${KEEP_WORK:-0}" = 1 ] || rm -rf "$WORK"
+if [ "$TINY" = 0 ]; then   # the device tool brings back at most 8 files: the step tables and logs travel as one
+  (cd "$OUT" && tar -czf steps.tar.gz --remove-files $(ls -d [0-9][0-9]_*.txt 03_translate.json config.json logs \
+    2> /dev/null)) || echo "could not pack the step tables and logs into $OUT/steps.tar.gz" >&2
+fi
+{
+  echo
+  echo "Files: $(cd "$OUT" && ls -1 | grep -v -x -e work -e logs -e summary.md | tr '\n' ' ')"
+  [ -f "$OUT/steps.tar.gz" ] && echo "(steps.tar.gz: each step's table, logs/, config.json, 03_translate.json)"
+} >> "$OUT/summary.md"
 echo "summary: $OUT/summary.md ($(($(date +%s) - START)) s; $FAILED step(s) not ok)"
 exit $((FAILED > 0))
