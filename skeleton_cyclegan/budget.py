@@ -5,14 +5,14 @@
 # %% ../nbs/09f_budget.ipynb #f397483f
 from __future__ import annotations
 
-import logging
 import math
 import time
 
-_log = logging.getLogger(__name__)
+import torch
+import torch.distributed as dist
 
 # %% auto #0
-__all__ = ['TimeBudget']
+__all__ = ['TimeBudget', 'agree']
 
 # %% ../nbs/09f_budget.ipynb #1f62ec0e
 class TimeBudget:
@@ -41,3 +41,11 @@ class TimeBudget:
         self.rate = r if self.rate is None else 0.5 * self.rate + 0.5 * r
         self.mark = (iteration, now)
         return iteration + max(0, math.floor((self.deadline - now) / self.rate))
+
+# %% ../nbs/09f_budget.ipynb #c023bd6e
+def agree(end: int | None, device) -> int | None:
+    "The earliest end any process of a multi-process run asks for (None: none asks yet), so that all stop together."
+    if not (dist.is_available() and dist.is_initialized()): return end
+    e = torch.tensor([math.inf if end is None else float(end)], device=device)
+    dist.all_reduce(e, op=dist.ReduceOp.MIN)
+    return None if math.isinf(e.item()) else int(e.item())

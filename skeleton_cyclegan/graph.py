@@ -5,11 +5,7 @@
 # %% ../nbs/09e_graph.ipynb #bb921c43
 from __future__ import annotations
 
-import logging
-
 import torch
-
-_log = logging.getLogger(__name__)
 
 # %% auto #0
 __all__ = ['static_copy', 'copy_into', 'graphs_supported', 'warm_up', 'StepGraph', 'step_eagerly']

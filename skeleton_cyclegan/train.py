@@ -38,7 +38,7 @@ from .steps import (Callback, DiscriminatorStep, GeneratorStep, ImagePool,
 from .runlog import RunRecord, default_callbacks
 from .run_folder import RunLock, run_folder, trim_log
 from .graph import StepGraph, warm_up
-from .budget import TimeBudget
+from .budget import TimeBudget, agree
 
 _all_ = ["Callback", "StopAfter", "NonFiniteLossError", "TrainConfig"]   # where users have always found them
 _log = logging.getLogger(__name__)
@@ -354,7 +354,7 @@ def _iterate(self: Trainer, batch, pending: list, bar) -> bool:
 @patch
 def _fit_budget(self: Trainer, bar):
     "With a time budget: the run's end (and so its schedule) where the time runs out, re-estimated at each flush."
-    end = self.budget.update(self.iteration)
+    end = agree(self.budget.update(self.iteration), self.device)   # every process ends at the same iteration
     if end is None: return
     if self.cfg.max_iters: end = min(end, self.cfg.max_iters)
     if self.is_main and bar.total != end and self.budget.rate and not getattr(self, "_budget_said", False):
