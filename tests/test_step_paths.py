@@ -131,3 +131,26 @@ def test_image_pool_reads_the_state_earlier_versions_wrote():
     assert p.count == 2 and not p.full and torch.equal(p.images[:2], old["images"])
     x = torch.randn(1, 3, 4, 4)
     assert torch.equal(p.query(x), x) and p.full                      # still filling: the new fake comes back
+
+
+def test_a_step_reads_nothing_back_from_the_device(tmp_path, prepared, H, monkeypatch):
+    "The package's code never reads a tensor's value on the host inside a step (on a GPU each read would wait)."
+    import sys
+    tr = T.Trainer(tiny(pool_size=2, data_on_device=True, log_every=100), _ds(prepared), tmp_path / "s", H=H,
+                   progress=False)
+    batches = tr._batches()
+    for _ in range(3): tr.train_step(next(batches))        # the pools fill (on the host: the same in every run)
+    reads = []
+    for name in ("item", "tolist", "__bool__", "__float__", "__int__", "__index__", "numpy"):
+        real = getattr(torch.Tensor, name)
+        def spy(self, *a, _real=real, _name=name, **k):
+            f = sys._getframe(1)
+            caller = f"{f.f_globals.get('__name__', '')}.{f.f_code.co_qualname}"
+            # the frame order is drawn on the host, from a CPU generator (IterationBatches): no device involved
+            if caller.startswith("skeleton_cyclegan") and "IterationBatches" not in caller:
+                reads.append(f"{_name} in {caller}")
+            return _real(self, *a, **k)
+        monkeypatch.setattr(torch.Tensor, name, spy)
+    for _ in range(4): t = tr.train_step(next(batches))
+    monkeypatch.undo()
+    assert reads == [] and tr.pool_A.full and tr.balancer.steps == 7 and set(t) >= {"skel_G", "lambda_skel", "D_A"}
