@@ -167,9 +167,9 @@ def start(self: LambdaDashboard):
     self.error = None
     self.monitor.begin(tr)
     self.thread = threading.Thread(target=self._run, name="skeleton-cyclegan-dashboard", daemon=True)
-    self.thread.start()
-    self._update_controls()
+    self._update_controls(run=True)   # before the thread starts: its last words (an error, the end) must stay
     self._say(f"training in {self.folder} (in the background: the notebook stays usable)")
+    self.thread.start()
 
 # %% ../nbs/13a_lambda.ipynb #6a3c5e81
 @patch
