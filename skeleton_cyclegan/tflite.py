@@ -14,7 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .core import SkeletonCycleGANError
+from .core import SkeletonCycleGANError, patch
 
 # %% auto #0
 __all__ = ['SUPPORTED_OPS', 'tflite_summary', 'same_pad', 'densify', 'TFLiteModule', 'load_tflite']
@@ -111,28 +111,29 @@ _ACT = {tflite.ActivationFunctionType.NONE: None, tflite.ActivationFunctionType.
         tflite.ActivationFunctionType.RELU6: "relu6", tflite.ActivationFunctionType.RELU_N1_TO_1: "relu1",
         tflite.ActivationFunctionType.TANH: "tanh"}
 
-def _act(x, a):
+def _act(x, a, inplace=False):
+    "Activation `a`; `inplace` only on a fresh result (these backward passes read the output, not the input)."
     if a is None: return x
-    if a == "relu": return F.relu(x)
-    if a == "relu6": return F.hardtanh(x, 0.0, 6.0)
-    if a == "relu1": return F.hardtanh(x, -1.0, 1.0)
-    return torch.tanh(x)
+    if a == "relu": return F.relu(x, inplace)
+    if a == "relu6": return F.hardtanh(x, 0.0, 6.0, inplace)
+    if a == "relu1": return F.hardtanh(x, -1.0, 1.0, inplace)
+    return x.tanh_() if inplace else torch.tanh(x)
 
 def _conv(s, get, p):
-    _, i, w, b, stride, pad, groups, act, o = s
+    _, i, w, b, stride, pad, padding, groups, act, o = s
     x = get(i)
-    if pad is not None: x = F.pad(x, pad)
-    return _act(F.conv2d(x, p[w], p[b] if b else None, stride, 0, 1, groups), act)
+    if pad is not None: x = F.pad(x, pad)   # asymmetric: conv2d pads both sides alike
+    return _act(F.conv2d(x, p[w], p[b] if b else None, stride, padding, 1, groups), act, inplace=True)
 
 def _maxpool(s, get, p):
     _, i, k, stride, pad, act, o = s
     x = get(i)
     if pad is not None: x = F.pad(x, pad, value=float("-inf"))
-    return _act(F.max_pool2d(x, k, stride), act)
+    return _act(F.max_pool2d(x, k, stride), act, inplace=True)
 
 def _add(s, get, p):
     _, i, j, act, o = s
-    return _act(get(i) + get(j), act)
+    return _act(get(i) + get(j), act, inplace=True)
 
 def _resize(s, get, p):
     _, i, size, align, o = s
@@ -148,7 +149,7 @@ def _reshape(s, get, p):
 
 def _concat(s, get, p):
     _, ins, axis, act, o = s
-    return _act(torch.cat([get(i) for i in ins], axis), act)
+    return _act(torch.cat([get(i) for i in ins], axis), act, inplace=True)
 
 def _d2s(s, get, p):
     _, i, bs, o = s
@@ -163,7 +164,61 @@ def _sigmoid(s, get, p): return torch.sigmoid(get(s[1]))
 _STEPS = dict(conv=_conv, add=_add, pad=_pad, resize=_resize, maxpool=_maxpool, reshape=_reshape, sigmoid=_sigmoid,
               concat=_concat, d2s=_d2s)
 
+def _inputs_of(s): return list(s[1]) if s[0] == "concat" else [s[1], s[2]] if s[0] == "add" else [s[1]]
+
+# %% ../nbs/02_tflite.ipynb #7d68d932
+_ONEDNN_ACT = {None: ("none", []), "relu": ("relu", []), "relu6": ("hardtanh", [0.0, 6.0]),
+               "relu1": ("hardtanh", [-1.0, 1.0]), "tanh": ("tanh", [])}
+_FUSED = {}   # "ok": whether oneDNN's fused conv works here (checked once); tests switch it off to compare
+
+def _packed(cache, p, w, x, padding, stride, groups):
+    "Weight `w` reordered for oneDNN and x's shape once; reused while the parameter's memory and version stay."
+    t, hit = p[w], cache.get(w)
+    if hit is None or hit[0] != (t.data_ptr(), t._version):
+        hit = cache[w] = (t.data_ptr(), t._version), torch._C._nn.mkldnn_reorder_conv2d_weight(
+            t.to_mkldnn(), list(padding), list(stride), [1, 1], groups, list(x.shape))
+    return hit[1]
+
+def _conv_fused(s, get, p, cache):
+    "`_conv` for inference on the CPU: oneDNN's conv with the activation inside and packed weights."
+    _, i, w, b, stride, pad, padding, groups, act, o = s
+    x = get(i)
+    if pad is not None: x = F.pad(x, pad)
+    return torch.ops.mkldnn._convolution_pointwise(x, _packed(cache, p, w, x, padding, stride, groups),
+                                                   p[b] if b else None, list(padding), list(stride), [1, 1], groups,
+                                                   *_ONEDNN_ACT[act], None)
+
+# %% ../nbs/02_tflite.ipynb #6b70fc9d
+def _fused_works() -> bool:
+    "Does this torch run oneDNN's fused conv with packed weights, with conv2d's numbers? Asked once."
+    if "ok" not in _FUSED:
+        _FUSED["ok"], x = False, torch.rand(2, 4, 7, 7)   # until shown otherwise: the plain path
+        try:
+            for w, g in ((torch.randn(8, 4, 3, 3), 1), (torch.randn(4, 1, 3, 3), 4)):   # dense and depthwise
+                s, p = ("conv", 0, "w", "b", (2, 2), None, (1, 1), g, "relu6", 1), {"w": w, "b": torch.randn(len(w))}
+                with torch.no_grad(): y, want = _conv_fused(s, {0: x}.get, p, {}), _conv(s, {0: x}.get, p)
+                if y.shape != want.shape or not torch.allclose(y, want, atol=1e-5): return False
+            _FUSED["ok"] = True
+        except Exception: pass   # an older or a different build
+    return _FUSED["ok"]
+
+def _use_fused(xs, p) -> bool:
+    "Fused inference: float32 on the CPU, nothing that needs a gradient, and oneDNN's fused conv works here."
+    if any(t.device.type != "cpu" or t.dtype != torch.float32 or not t.numel() for t in (*xs, *list(p.values())[:1])):
+        return False
+    if torch.is_grad_enabled() and any(t.requires_grad for t in (*xs, *p.values())): return False
+    return torch.backends.mkldnn.is_available() and torch.backends.mkldnn.enabled and _fused_works()
+
 # %% ../nbs/02_tflite.ipynb #dac12fbf
+def _plan(steps, want):
+    "The steps the outputs `want` need, in order, and after each step the tensors that no later step reads."
+    need, keep = set(want), []
+    for s in reversed(steps):
+        if s[-1] in need: keep.append(s); need.update(_inputs_of(s))
+    keep.reverse()
+    last = {i: k for k, s in enumerate(keep) for i in _inputs_of(s)}
+    return keep, [[i for i, k in last.items() if k == j and i not in want] for j in range(len(keep))]
+
 class TFLiteModule(nn.Module):
     "A TFLite graph as a frozen torch module: NCHW float32 in, the graph's outputs (4-D ones NCHW) out."
     def __init__(self, steps, consts: dict, inputs, outputs, input_shapes, output_names):
@@ -171,14 +226,36 @@ class TFLiteModule(nn.Module):
         self.steps, self.inputs, self.outputs = steps, list(inputs), list(outputs)
         self.input_shapes, self.output_names = input_shapes, output_names
         for k, v in consts.items(): self.register_parameter(f"t{k}", nn.Parameter(v, requires_grad=False))
+        self._plans, self._packed = {}, {}   # per `outputs=`; oneDNN's weights per input shape
         self.eval()
 
-    def forward(self, *xs):
-        env = {i: x for i, x in zip(self.inputs, xs)}
-        p = self._parameters
+    def forward(self, *xs, outputs=None):
+        "The graph's outputs for inputs `xs`; only `outputs` (names or indices) when given, the others None."
+        key = None if outputs is None else tuple(outputs)
+        if key not in self._plans: self._plans[key] = _plan(self.steps, self._wanted(outputs))
+        fused, p = _use_fused(xs, self._parameters), self._parameters
+        if fused and (shape := tuple(xs[0].shape)) not in self._packed and len(self._packed) >= 4:
+            del self._packed[next(iter(self._packed))]   # the oldest input shape: memory for at most four
+        packed = self._packed.setdefault(shape, {}) if fused else None
+        env = dict(zip(self.inputs, xs))
         def get(i): return env[i] if i in env else p[f"t{i}"]
-        for s in self.steps: env[s[-1]] = _STEPS[s[0]](s, get, p)
-        return [env[o] for o in self.outputs]
+        for s, drops in zip(*self._plans[key]):
+            env[s[-1]] = _conv_fused(s, get, p, packed) if fused and s[0] == "conv" else _STEPS[s[0]](s, get, p)
+            for i in drops: env.pop(i, None)
+        return [env.get(o) for o in self.outputs]
+
+    def __getstate__(self):   # oneDNN's packed weights neither copy nor pickle: packed again when needed
+        return {**self.__dict__, "_packed": {}}
+
+# %% ../nbs/02_tflite.ipynb #579e2aaf
+@patch
+def _wanted(self: TFLiteModule, outputs) -> list:
+    "Tensor indices of the outputs named (or numbered) in `outputs`; all of them for None."
+    names = {**dict(zip(self.output_names, self.outputs)), **dict(enumerate(self.outputs))}
+    if bad := [o for o in outputs or () if o not in names]:
+        raise SkeletonCycleGANError(f"{bad} are not outputs of this network: give names from {self.output_names} "
+                                    f"or indices below {len(self.outputs)}.")
+    return list(self.outputs) if outputs is None else [names[o] for o in outputs]
 
 # %% ../nbs/02_tflite.ipynb #4b0c0af5
 class _Graph:
@@ -236,9 +313,10 @@ def _conv_op(G, op, k, name, ins, out):
     wt = w.transpose(3, 0, 1, 2) if depthwise else w.transpose(0, 3, 1, 2)
     groups = x_shape[3] if depthwise else 1
     sh, sw = o.StrideH(), o.StrideW()
-    pad = _same(x_shape, kh, kw, sh, sw, o.Padding())
+    pad, padding = _same(x_shape, kh, kw, sh, sw, o.Padding()), (0, 0)
+    if pad is not None and pad[0] == pad[1] and pad[2] == pad[3]: pad, padding = None, (pad[2], pad[0])
     b = G.param(ins[2], G.const[ins[2]]) if len(ins) > 2 and ins[2] >= 0 else None
-    G.steps.append(("conv", ins[0], G.param(ins[1], wt), b, (sh, sw), pad, groups, _act_of(o), out))
+    G.steps.append(("conv", ins[0], G.param(ins[1], wt), b, (sh, sw), pad, padding, groups, _act_of(o), out))
 
 def _maxpool_op(G, op, k, name, ins, out):
     o = _options(op, tflite.Pool2DOptions)
@@ -295,6 +373,17 @@ _OPS = {"DEQUANTIZE": _dequantize_op, "DENSIFY": _densify_op, "CONV_2D": _conv_o
 SUPPORTED_OPS = tuple(_OPS)
 
 # %% ../nbs/02_tflite.ipynb #0230d528
+def _fold_pads(steps, outputs):
+    "Drop the symmetric spatial PADs that only unpadded convs read; those convs pad by themselves instead."
+    readers = {}
+    for s in steps:
+        for i in _inputs_of(s): readers.setdefault(i, []).append(s)
+    fold = {s[-1]: (s[1], (int(s[2][2]), int(s[2][0]))) for s in steps if s[0] == "pad" and s[-1] not in outputs
+            and s[2][0] == s[2][1] and s[2][2] == s[2][3] and not any(s[2][4:])
+            and all(r[0] == "conv" and r[5] is None and r[6] == (0, 0) for r in readers.get(s[-1], []))}
+    return [s if s[0] != "conv" or s[1] not in fold else ("conv", fold[s[1]][0], *s[2:6], fold[s[1]][1], *s[7:])
+            for s in steps if not (s[0] == "pad" and s[-1] in fold)]
+
 def load_tflite(path) -> TFLiteModule:
     "Convert the TFLite file at `path` into a frozen `TFLiteModule` (raises on ops it does not cover)."
     G = _Graph(path)
@@ -306,5 +395,5 @@ def load_tflite(path) -> TFLiteModule:
                                         f"converter (it covers {', '.join(SUPPORTED_OPS)}).")
         _OPS[name](G, op, k, name, [int(i) for i in op.InputsAsNumpy()], int(op.Outputs(0)))
     inputs, outputs = [int(i) for i in G.g.InputsAsNumpy()], [int(i) for i in G.g.OutputsAsNumpy()]
-    return TFLiteModule(G.steps, G.params, inputs, outputs, [G.shape(i) for i in inputs],
+    return TFLiteModule(_fold_pads(G.steps, outputs), G.params, inputs, outputs, [G.shape(i) for i in inputs],
                         [G.T(i).Name().decode() for i in outputs])
