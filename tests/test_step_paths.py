@@ -12,26 +12,7 @@ from skeleton_cyclegan.core import SkeletonCycleGANError
 
 torch.set_num_threads(min(2, torch.get_num_threads()))
 T = pytest.importorskip("skeleton_cyclegan.train")
-
-
-@pytest.fixture(scope="module")
-def H():
-    from skeleton_cyclegan.pose import blazepose
-    try: return blazepose(device="cpu")
-    except SkeletonCycleGANError as e: pytest.skip(f"BlazePose model file not available here: {e}")
-
-
-@pytest.fixture(scope="module")
-def prepared(tmp_path_factory, H):
-    "Two prepared datasets of 4 frames at 64² with cached H(real)."
-    from skeleton_cyclegan.folder import write_prepared
-    d = tmp_path_factory.mktemp("prepared")
-    for name, seed in (("A", 0), ("B", 1)):
-        low = torch.from_numpy(np.random.default_rng(seed).integers(0, 256, (4, 3, 4, 4)).astype(np.float32))
-        up = torch.nn.functional.interpolate(low, size=(64, 64), mode="bicubic", align_corners=False)
-        frames = up.clamp(0, 255).byte().permute(0, 2, 3, 1).numpy()
-        write_prepared(d / name, frames, None, None, np.zeros((4, 3), np.float32), {}, H=H, progress=False)
-    return d / "A", d / "B"
+from test_runlog import H, prepared   # noqa: E402,F401  (fixtures: BlazePose, two prepared 4-frame 64² folders)
 
 
 def _ds(prepared):
