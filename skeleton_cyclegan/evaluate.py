@@ -66,9 +66,13 @@ def _time_scores(kp, kpf, filtered, ref: Reference, smooth: float) -> dict:
 
 # %% ../nbs/12b_evaluate.ipynb #9aff49c7
 def evaluate_run(run, ref: Reference, smooth: float = 0.6, batch: int = 8, device=None, fid: bool = False,
-                 progress: bool = True) -> dict:
-    "Translate the reference's source frames with the run's G and measure them (flat dict of numbers and notes)."
-    G, _, c = load_generators(run, device=pick_device(device))
+                 progress: bool = True, direction: str = "AtoB") -> dict:
+    """Translate the reference's source frames with the run's G (`direction` BtoA: F, the reference then made from
+    B's frames) and measure them (flat dict of numbers and notes)."""
+    if direction not in ("AtoB", "BtoA"):
+        raise SkeletonCycleGANError(f"direction={direction!r}: choose AtoB (G) or BtoA (F).")
+    G, F, c = load_generators(run, device=pick_device(device))
+    G = G if direction == "AtoB" else F
     if int(c["size"]) != ref.size:
         raise SkeletonCycleGANError(f"{run} was trained at {c['size']}² but the reference was made at {ref.size}²: "
                                     f"make the reference with size={c['size']}.")

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import io
 import logging
 import math
@@ -25,7 +26,7 @@ _log = logging.getLogger(__name__)
 
 # %% auto #0
 __all__ = ['FORMAT_VERSION', 'PreparedVideo', 'npy_header', 'npy_file', 'cache_name', 'write_chunks', 'write_prepared',
-           'ensure_pose_cache']
+           'ensure_pose_cache', 'take_frames', 'held_out_split']
 
 # %% ../nbs/04a_folder.ipynb #ed4fa5db
 FORMAT_VERSION = 1
@@ -324,3 +325,40 @@ def ensure_pose_cache(prepared, H, batch=8, progress=True, chunk=64) -> Prepared
     pv._logits.pop(backend, None)
     for k in [k for k in pv._per_backend if k[0] == backend]: del pv._per_backend[k]
     return pv
+
+# %% ../nbs/04a_folder.ipynb #4df3471e
+def take_frames(prepared, rows, folder, progress: bool = True) -> PreparedVideo:
+    "A prepared folder at `folder` with only the frames `rows` of `prepared` (all arrays and H caches), made once."
+    pv = prepared if isinstance(prepared, PreparedVideo) else PreparedVideo(prepared)
+    rows = np.asarray(rows, np.int64)
+    if len(rows) == 0 or rows.min() < 0 or rows.max() >= len(pv):
+        raise SkeletonCycleGANError(f"frames {rows.min() if len(rows) else '[]'}..{rows.max() if len(rows) else ''} "
+                                    f"are not all in {pv.folder} ({len(pv)} frames): choose rows in 0..{len(pv) - 1}.")
+    want = dict(folder=str(pv.folder.resolve()), created=pv.meta.get("created"), pose_caches=pv.meta.get("pose_caches"),
+                rows=hashlib.sha256(rows.tobytes()).hexdigest()[:16], n=int(len(rows)))
+    folder = Path(folder)
+    if (folder / "meta.json").exists() and load_json(folder / "meta.json").get("subset_of") == want:
+        return PreparedVideo(folder)
+    names = sorted(p.stem for p in pv.folder.glob("*.npy"))
+    arrays = {n: [np.asarray(_load_array(pv.folder, n)[rows])] for n in names}
+    meta = {**pv.meta, "n_frames": int(len(rows)), "subset_of": want,
+            "created": datetime.now(timezone.utc).isoformat(timespec="microseconds")}
+    times = pv.frame_times
+    if times.ndim == 1 and len(times) == len(pv): meta["frame_times"] = [float(t) for t in times[rows]]
+    if progress: _log.info(f"{folder}: {len(rows)} of {len(pv)} frames of {pv.folder.name}")
+    return _write_dataset(folder, arrays, meta)
+
+# %% ../nbs/04a_folder.ipynb #d8392fce
+def held_out_split(prepared, folder, fraction: float = 0.2, gap_seconds: float = 0.5,
+                   progress: bool = True) -> tuple[PreparedVideo, PreparedVideo]:
+    """(train, test) prepared folders in `folder`: the video's last `fraction` of frames as the test, the frames
+    before it (less a gap of `gap_seconds`) for training."""
+    pv = prepared if isinstance(prepared, PreparedVideo) else PreparedVideo(prepared)
+    n, gap = len(pv), int(round(gap_seconds * float(pv.fps or 25)))
+    n_test = int(np.ceil(fraction * n))
+    if not 0 < fraction < 1 or n - n_test - gap < 2 or n_test < 2:
+        raise SkeletonCycleGANError(f"cannot hold out {fraction} of {n} frames with a {gap}-frame gap: give a "
+                                    "fraction in (0, 1) that leaves at least 2 frames on each side.")
+    folder = Path(folder)
+    return (take_frames(pv, np.arange(n - n_test - gap), folder / "train", progress),
+            take_frames(pv, np.arange(n - n_test, n), folder / "test", progress))

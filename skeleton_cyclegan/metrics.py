@@ -13,7 +13,7 @@ from .skeleton import BONES
 
 # %% auto #0
 __all__ = ['L_SHOULDER', 'R_SHOULDER', 'L_HIP', 'R_HIP', 'ARMS', 'LIMBS', 'torso_size', 'pose_errors', 'pck', 'pose_metrics',
-           'temporal_jitter', 'limb_angle_errors', 'angle_scores', 'detail']
+           'temporal_jitter', 'jitter_ratio', 'limb_angle_errors', 'angle_scores', 'detail']
 
 # %% ../nbs/12_metrics.ipynb #e46df3a2
 L_SHOULDER, R_SHOULDER, L_HIP, R_HIP = 11, 12, 23, 24
@@ -54,6 +54,16 @@ def temporal_jitter(out_kp, src_kp, points=BODY17) -> float:
     if len(o) < 2: return float("nan")
     d = np.linalg.norm(np.diff(o, axis=0) - np.diff(s, axis=0), axis=-1)
     return float((d / torso_size(np.asarray(src_kp))[1:, None]).mean())
+
+# %% ../nbs/12_metrics.ipynb #fb3b3f47
+def jitter_ratio(out_kp, src_kp, points=BODY17) -> float:
+    "Mean second-difference size of the output's keypoints over the source's (each / torso): 1 = as shaky."
+    def shake(kp):
+        kp = np.asarray(kp, np.float64)
+        d2 = np.linalg.norm(kp[2:, points] - 2 * kp[1:-1, points] + kp[:-2, points], axis=-1)
+        return float(np.nanmean(d2 / torso_size(np.asarray(src_kp))[1:-1, None]))
+    if len(out_kp) < 3: return float("nan")
+    return shake(out_kp) / max(shake(src_kp), 1e-9)
 
 # %% ../nbs/12_metrics.ipynb #3632585b
 LIMBS = BONES[33][:8]   # upper/lower arms, then upper/lower legs, in BlazePose's layout

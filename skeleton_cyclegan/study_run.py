@@ -12,15 +12,21 @@ import sys
 import time
 from dataclasses import asdict
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
+from PIL import Image
 
 from .core import SkeletonCycleGANError, ensure_dir, load_json, machine_description, save_json
-from .core import shared_data_dir, to_uint8
+from .core import atomic_path, shared_data_dir, to_uint8
+from .video import write_video
+from .draw import draw_skeleton
+from .folder import PreparedVideo, held_out_split
 from .prepare import as_prepared
+from .checkpoint import load_generators
 from .train import Callback, train
-from .translate import resize_crops
-from .metrics import angle_scores, pose_metrics
+from .translate import generate, label, resize_crops, resize_image
+from .metrics import angle_scores, jitter_ratio, pose_metrics
 from .judge import Judge, Reference, frame_scores, reference, training_signal
 from .evaluate import compare_figure, evaluate_run, slug, train_device
 from .study import check_study, collect, load_study, run_config, run_folder
@@ -28,16 +34,24 @@ from .study import check_study, collect, load_study, run_config, run_folder
 _log = logging.getLogger(__name__)
 
 # %% auto #0
-__all__ = ['study_data', 'Snapshots', 'judge_snapshot', 'frame_metrics', 'pair_bounds', 'run_study', 'one_run']
+__all__ = ['PairData', 'study_data', 'Snapshots', 'judge_snapshot', 'frame_metrics', 'pair_bounds', 'run_study', 'one_run',
+           'pair_pictures']
 
 # %% ../nbs/14a_study_run.ipynb #3e7b2a33
 def _synthetic(name):
     from skeleton_cyclegan.synthetic import DOMAINS
     return DOMAINS.get(name)
 
-def study_data(study: dict, pair: str, folder, H=None, progress: bool = True):
-    """(A, B, test, retargeted) for `pair` of the study, made once in `folder` (reused afterwards); `retargeted` is
-    the test motion on B's body (unit coordinates, synthetic pairs) or None."""
+class PairData(NamedTuple):
+    "A study pair's data: training folders, A's test frames, their retargeted truth (synthetic), B's test frames."
+    A: PreparedVideo
+    B: PreparedVideo
+    test: PreparedVideo
+    retargeted: np.ndarray | None = None
+    test_B: PreparedVideo | None = None   # real pairs with held-out frames: F is judged on these
+
+def study_data(study: dict, pair: str, folder, H=None, progress: bool = True) -> PairData:
+    "The `PairData` of `pair` of the study, made once in `folder` (reused afterwards)."
     from skeleton_cyclegan.synthetic import motion, retarget
     from skeleton_cyclegan.render import make_dataset
     if pair not in study["pairs"]:
@@ -50,12 +64,15 @@ def study_data(study: dict, pair: str, folder, H=None, progress: bool = True):
         A = make_dataset(dA, folder / "A", n, S, 0, H=H, progress=progress)
         B = make_dataset(dB, folder / "B", n, S, 1, H=H, progress=progress)
         test = make_dataset(dA, folder / "A_test", n_test, S, 2, H=H, progress=progress)
-        return A, B, test, retarget(motion(dA, n_test, 2), dB)[0]
+        return PairData(A, B, test, retarget(motion(dA, n_test, 2), dB)[0])
     root = shared_data_dir()
     if root is None:
         raise SkeletonCycleGANError(f"pair {pair!r} needs ../shared/data (videos {p['A']}, {p['B']}), which is absent.")
     A, B = (as_prepared(root / p[k], progress=progress) for k in ("A", "B"))
-    return A, B, A, None
+    if not study.get("held_out"): return PairData(A, B, A)
+    (A, test), (B, test_B) = (held_out_split(v, folder / k, float(study["held_out"]), progress=progress)
+                              for k, v in (("A", A), ("B", B)))
+    return PairData(A, B, test, None, test_B)
 
 # %% ../nbs/14a_study_run.ipynb #56dd4d13
 class Snapshots(Callback):
@@ -78,20 +95,27 @@ class Snapshots(Callback):
         save_json(self.seconds, self.folder / "snapshot_seconds.json")
 
 # %% ../nbs/14a_study_run.ipynb #ee61bbc5
-def judge_snapshot(path, ref: Reference, H_judge: Judge | None = None, retargeted=None, device=None) -> dict:
-    """The judge's metrics of one G snapshot (`evaluate_run`), the limb-angle errors, the metrics against the
-    `retargeted` ground truth (`rt_*`), H's own PCK and the H–judge gap; the frames stay in `_samples`."""
-    return _study_metrics(evaluate_run(path, ref, device=device, progress=False), ref, H_judge, retargeted)
+def judge_snapshot(path, ref: Reference, H_judge: Judge | None = None, retargeted=None, device=None,
+                   direction: str = "AtoB", second: Reference | None = None) -> dict:
+    """The judge's metrics of one snapshot's G (`direction` BtoA: F) on `ref` (`evaluate_run`), the limb-angle errors,
+    the jitter ratio, the metrics against the `retargeted` ground truth (`rt_*`), H's own PCK and the H–judge gap, and
+    the limb angles by a `second` judge (`j2_*`); the frames stay in `_samples`."""
+    r = evaluate_run(path, ref, device=device, progress=False, direction=direction)
+    return _study_metrics(r, ref, H_judge, retargeted, second)
 
-def _study_metrics(r: dict, ref: Reference, H_judge=None, retargeted=None) -> dict:
+def _study_metrics(r: dict, ref: Reference, H_judge=None, retargeted=None, second: Reference | None = None) -> dict:
     "Add the study's own measures to judged frames `r` (with `_kp` and `_samples`): limb angles, `rt_*`, H, the gap."
     kp, target = r["_kp"], (ref.gt_kp if ref.gt_kp is not None else ref.source_kp)
     r.update(angle_scores(kp, target))
+    r["jitter_ratio"] = jitter_ratio(kp, ref.source_kp)
     if retargeted is not None: r.update(pose_metrics(kp, np.asarray(retargeted)[:len(kp)], "rt_"))
     if H_judge is not None:
         h = pose_metrics(H_judge(r["_samples"]), target, "h_")
         r.update(h_pck10=h["h_pck10"], h_arms_pck10=h["h_arms_pck10"])
         r["h_gap"] = r["h_pck10"] - (r["gt_pck10"] if ref.gt_kp is not None else r["pck10"])
+    if second is not None:   # another network's view of the same frames against its view of the source
+        t2 = second.gt_kp if second.gt_kp is not None else second.source_kp
+        r.update({f"j2_{k}": v for k, v in angle_scores(second.judge(r["_samples"]), t2).items()})
     return r
 
 def frame_metrics(frames, ref: Reference, H_judge: Judge | None = None, retargeted=None) -> dict:
@@ -147,43 +171,70 @@ def run_study(out="study_out", study: dict | str | None = None, pairs=None, cand
     return collect(out)
 
 # %% ../nbs/14a_study_run.ipynb #44cfe8db
+def _references(study: dict, data: PairData, dev, progress: bool) -> dict:
+    """direction → (reference, second judge's reference or None): AtoB (G on A's test frames) always, BtoA (F on B's)
+    when B has held-out frames; the study's `second_judge` from 128² up (below, its keypoints mean little)."""
+    size, n = study["train"]["size"], study.get("eval_frames", 100)
+    second = study.get("second_judge") if size >= 128 else None
+    out = {}
+    for d, test, other in (("AtoB", data.test, data.B), ("BtoA", data.test_B, data.A)):
+        if test is None: continue
+        out[d] = (reference(test, other, size=size, max_frames=n, device=dev, progress=progress),
+                  reference(test, size=size, max_frames=n, device=dev, progress=progress, judge_with=second)
+                  if second else None)
+    return out
+
 def _run_pair(out, study, pair, candidates, seeds, H, dev, jobs, progress):
     "Every (candidate, seed) of `pair` not done yet, in this process or in `jobs` processes; the fixed answers once."
-    A, B, test, rt = study_data(study, pair, out / "data" / slug(pair), H, progress)
+    data = study_data(study, pair, out / "data" / slug(pair), H, progress)
     todo = [(c, s) for c in candidates for s in seeds if not _done(run_folder(out, pair, c, s), study["budgets"])]
     bounds_file = out / f"bounds_{slug(pair)}.json"
-    need_bounds = rt is not None and not bounds_file.exists()
+    need_bounds = data.retargeted is not None and not bounds_file.exists()
     parallel = jobs > 1 and len(todo) > 1
     if need_bounds or (todo and not parallel):
-        ref = reference(test, B, size=study["train"]["size"], max_frames=study.get("eval_frames", 100), device=dev,
-                        progress=progress)
-        H_judge = Judge(H)
-    if need_bounds: save_json(pair_bounds(study, pair, ref, H_judge), bounds_file)   # once per study folder
+        refs, H_judge = _references(study, data, dev, progress), Judge(H)
+    if need_bounds: save_json(pair_bounds(study, pair, refs["AtoB"][0], H_judge), bounds_file)   # once per folder
     if not todo: return
-    if parallel: return _parallel(out, study, pair, todo, dev, jobs)
+    if parallel:
+        _parallel(out, study, pair, todo, dev, jobs)
+        if data.test_B is not None: pair_pictures(out, study, pair, data, device=dev)
+        return
     for k, (cand, seed) in enumerate(todo):
         if progress: _log.info(f"[{pair} {k + 1}/{len(todo)}] {cand}, seed {seed}")
-        one_run(out, study, pair, cand, seed, A, B, ref, H, H_judge, dev, rt, progress)
+        one_run(out, study, pair, cand, seed, data, refs, H, H_judge, dev, progress)
+    if data.test_B is not None: pair_pictures(out, study, pair, data, device=dev)
 
 # %% ../nbs/14a_study_run.ipynb #9dfb8ff8
-def one_run(out, study, pair, cand, seed, A, B, ref, H, H_judge, dev, retargeted=None, progress=True) -> dict:
-    "Train one (pair, candidate, seed) up to the largest budget, judge every snapshot, write metrics.json and a grid."
+def _judge_direction(folder, study, cand, d, ref, ref2, H_judge, data, snaps, cfg, dev) -> dict:
+    "Judge every budget's snapshot in direction `d`: their public numbers by budget; a grid of sample frames."
+    rows, res = {}, {}
+    for b in study["budgets"]:
+        r = judge_snapshot(folder / f"G_{b:06d}.pt", ref, H_judge, data.retargeted if d == "AtoB" else None, dev, d,
+                           ref2)
+        r.update(train_seconds=snaps.seconds.get(str(b)), iterations=b, trained_through=training_signal(asdict(cfg)))
+        rows[f"{cand} @{b}"] = r
+        res[str(b)] = {k: v for k, v in r.items() if not k.startswith("_") and k != "run"}
+    arrow = "A→B, G" if d == "AtoB" else "B→A, F"
+    compare_figure(rows, ref, folder / ("grid.png" if d == "AtoB" else f"grid_{d}.png"),
+                   title=f"{folder.parts[-3]} ({arrow}): {cand}, {folder.name}")
+    return res
+
+def one_run(out, study, pair, cand, seed, data: PairData, refs: dict, H, H_judge, dev, progress=True) -> dict:
+    """Train one (pair, candidate, seed) up to the largest budget, judge every snapshot in each direction of `refs`
+    (`budgets`: A→B; `reverse`: B→A), write metrics.json and a grid per direction."""
     folder = ensure_dir(run_folder(out, pair, cand, seed))
     cfg = run_config(study, cand, seed, dev)
     snaps = Snapshots(folder, study["budgets"])
     resume = (folder / "checkpoint.pt").exists()
-    train(A.folder, B.folder, folder, cfg, resume=resume, callbacks=[snaps], H=H if cfg.lambda_skel != 0 else None,
-          progress=progress)
-    rows, res = {}, {}
-    for b in study["budgets"]:
-        r = judge_snapshot(folder / f"G_{b:06d}.pt", ref, H_judge, retargeted, dev)
-        r.update(train_seconds=snaps.seconds.get(str(b)), iterations=b, trained_through=training_signal(asdict(cfg)))
-        rows[f"{cand} @{b}"] = r
-        res[str(b)] = {k: v for k, v in r.items() if not k.startswith("_") and k != "run"}
+    train(data.A.folder, data.B.folder, folder, cfg, resume=resume, callbacks=[snaps],
+          H=H if cfg.lambda_skel != 0 else None, progress=progress)
     meta = dict(pair=pair, candidate=cand, seed=int(seed), config=asdict(cfg), machine=machine_description(),
-                judge=ref.judge.name, h=getattr(H, "name", "H"), budgets=res)
+                judge=refs["AtoB"][0].judge.name, h=getattr(H, "name", "H"))
+    if refs["AtoB"][1] is not None: meta["judge2"] = refs["AtoB"][1].judge.name
+    for d, (ref, ref2) in refs.items():
+        meta["budgets" if d == "AtoB" else "reverse"] = _judge_direction(folder, study, cand, d, ref, ref2, H_judge,
+                                                                         data, snaps, cfg, dev)
     save_json(meta, folder / "metrics.json")
-    compare_figure(rows, ref, folder / "grid.png", title=f"{pair}: {cand}, seed {seed}")
     return meta
 
 # %% ../nbs/14a_study_run.ipynb #bf270582
@@ -209,3 +260,40 @@ def _parallel(out, study, pair, todo, dev, jobs):
                 if p.returncode: failed.append(f"{name} (log: {log.name})")
     if failed:
         raise SkeletonCycleGANError(f"{len(failed)} study run(s) failed: {failed}; re-run the study to retry them.")
+
+# %% ../nbs/14a_study_run.ipynb #3829eae1
+def _tile(frame, points, tile: int, caption: str) -> np.ndarray:
+    "`frame` enlarged to `tile` px with the source skeleton `points` (unit coordinates) drawn, captioned."
+    return label(draw_skeleton(resize_image(frame, tile), np.asarray(points) * tile, min_visibility=0.0), caption)
+
+def _translated(test: PreparedVideo, nets: dict, direction: str, size: int, n: int, dev) -> dict:
+    "name → (n, size, size, 3) uint8: the source frames, then each snapshot's G (F for BtoA) on them."
+    out = {"source": to_uint8(resize_crops(np.asarray(test.crops[:n]), size))}
+    for name, path in nets.items():
+        G, F, _ = load_generators(path, device=dev)
+        out[name] = np.stack(list(generate(G if direction == "AtoB" else F, test.crops[:n], size, device=dev,
+                                           progress=False)))
+    return out
+
+# %% ../nbs/14a_study_run.ipynb #ca4cdc50
+def pair_pictures(out, study: dict, pair: str, data: PairData, seed: int = 0, tile: int = 128, n_strip: int = 6,
+                  device=None) -> list[Path]:
+    "The strips and side-by-side videos of `pair` in `out/runs/<pair>/` (see above); the paths written."
+    b, size = max(study["budgets"]), int(study["train"]["size"])
+    nets = {c: run_folder(out, pair, c, seed) / f"G_{b:06d}.pt" for c in study.get("pictures", ["plain", "default"])}
+    nets = {c: f for c, f in nets.items() if f.exists()}
+    if not nets: return []
+    folder, dev, paths = Path(out) / "runs" / slug(pair), train_device(device), []
+    for d, test in (("AtoB", data.test), ("BtoA", data.test_B)):
+        n = min(len(test), int(study.get("eval_frames", 100)))
+        frames = _translated(test, nets, d, size, n, dev)
+        points = np.asarray(test.landmarks[:n]) / test.size
+        picks = np.linspace(0, n - 1, min(n_strip, n)).round().astype(int)
+        strip = np.concatenate([np.concatenate([_tile(v[i], points[i], tile, k if j == 0 else f"frame {i}")
+                                                for j, i in enumerate(picks)], 1) for k, v in frames.items()], 0)
+        with atomic_path(folder / f"strip_{d}.png") as tmp: Image.fromarray(strip).save(tmp, format="png")
+        video = (np.concatenate([label(resize_image(v[t], tile), k) for k, v in frames.items()], 1) for t in range(n))
+        paths += [folder / f"strip_{d}.png",
+                  write_video(video, folder / f"side_by_side_{d}.mp4", fps=float(test.fps or 25), progress=False,
+                              total=n)]
+    return paths
