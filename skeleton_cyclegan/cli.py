@@ -118,12 +118,16 @@ def _prepare_args(p):
     p.add_argument("--max-frames", type=int, default=None,
                    help="at most this many frames, spread evenly over the video")
     p.add_argument("--size", type=int, default=256, help="crop side in pixels (default 256; 128 or 64 for quick runs)")
+    p.add_argument("--pad", default="black", help="where the crop leaves the frame: black (default), or edge (the "
+                                                  "frame's border pixels repeated: no bars that move with the crop)")
 
 @command("prepare", "follow the person in a video and write the training crops, landmarks and cached H heatmaps")(
     _prepare_args)
 def _prepare(args):
     from skeleton_cyclegan.prepare import prepare, prepare_summary
-    pv = prepare(args.video, args.out, fps=args.fps, max_frames=args.max_frames, size=args.size)
+    from skeleton_cyclegan.track import CropSettings
+    pv = prepare(args.video, args.out, fps=args.fps, max_frames=args.max_frames, size=args.size,
+                 settings=CropSettings(pad=args.pad))
     print(prepare_summary(pv))
 
 # %% ../nbs/15_cli.ipynb #f731f6ef

@@ -23,7 +23,7 @@ from .core import (SkeletonCycleGANError, atomic_path, cache_dir, ensure_dir, is
 from .detector import PersonDetector
 from .folder import FORMAT_VERSION, PreparedVideo, cache_name, write_chunks
 from .pose import blazepose
-from .track import (CropSettings, StageClock, Tracker, crop_jitter, crop_square, pose_device,
+from .track import (PADS, CropSettings, StageClock, Tracker, crop_jitter, crop_square, pose_device,
                                      run_pose, skeleton_window, smooth_windows)
 from .video import read_frames, video_info
 
@@ -36,7 +36,7 @@ __all__ = ['cache_key', 'prepare', 'prepare_summary', 'as_prepared']
 def _say(msg, progress):
     if progress: _log.info(msg)
 
-def _check_settings(fps, max_frames, size, **batches):
+def _check_settings(fps, max_frames, size, pad="black", **batches):
     "Every impossible number among prepare's settings (and its batch sizes), one line each, before any work."
     bad = [f"{k}={v!r}: give a whole number ≥ 1, or None (chosen for the device)." for k, v in batches.items()
            if v is not None and not (is_number(v, whole=True) and v >= 1)]
@@ -46,11 +46,12 @@ def _check_settings(fps, max_frames, size, **batches):
         bad.append(f"max_frames={max_frames!r}: give a whole number ≥ 1, or no max_frames (every frame).")
     if not (is_number(size, whole=True) and size >= 16):
         bad.append(f"size={size!r}: give a whole number ≥ 16 (the crop side in pixels).")
+    if pad not in PADS: bad.append(f"pad={pad!r}: choose {' or '.join(PADS)} (the crops' outside).")
     refuse("prepare settings", bad)
 
-def _check_source(video: Path, fps, size, max_frames=None, **batches):
+def _check_source(video: Path, fps, size, max_frames=None, pad="black", **batches):
     "The video's info and the rate to sample it at (None: every frame), after the settings are checked."
-    _check_settings(fps, max_frames, size, **batches)
+    _check_settings(fps, max_frames, size, pad, **batches)
     info = video_info(video)   # clear errors for a missing or broken file
     if fps is not None and fps > info.fps:
         warnings.warn(f"{video.name}: requested {fps} fps is above the video's {info.fps:.3f} fps; "
@@ -62,7 +63,9 @@ def _settings(fps, max_frames, size, H, detector, settings: CropSettings) -> dic
     "Every setting that changes prepare's result."
     H_name = getattr(H, "name", "blazepose-full") if H is not None else "blazepose-full"
     det_name = getattr(detector, "name", type(detector).__name__) if detector is not None else "PersonDetector"
-    return dict(fps=fps, max_frames=max_frames, size=int(size), pose=H_name, detector=det_name, **asdict(settings))
+    s = asdict(settings)
+    if s["pad"] == "black": del s["pad"]   # the first padding: caches made before the setting stay valid
+    return dict(fps=fps, max_frames=max_frames, size=int(size), pose=H_name, detector=det_name, **s)
 
 # %% ../nbs/04a_prepare.ipynb #d5be53e4
 def cache_key(source_sha256: str, settings: dict) -> str:
@@ -203,7 +206,8 @@ def _windows(video, times, lms, settings, fps, max_frames, partial):
     return kept, raw, smooth_windows(raw, times[kept], settings)
 
 # %% ../nbs/04a_prepare.ipynb #6c1a8e3b
-def _crop_pass(video, kept, boxes, H, partial, fps, max_frames, size, chunk, batch, progress, clock=None) -> list:
+def _crop_pass(video, kept, boxes, H, partial, fps, max_frames, size, chunk, batch, progress, clock=None,
+               pad: str = "black") -> list:
     "Pass 2: the crops of the kept frames and H's outputs on them, in chunks (each a dict of arrays)."
     clock, j_done = clock or StageClock(), 0
     for p in _chunks(partial, "crops"):
@@ -220,7 +224,7 @@ def _crop_pass(video, kept, boxes, H, partial, fps, max_frames, size, chunk, bat
             for k, (t, frame) in enumerate(clock.frames(read_frames(video, fps=fps, max_frames=max_frames))):
                 j = want.get(k)
                 if j is None or j < j_done: continue
-                with clock("crop"): bufs.append(crop_square(frame, boxes[j], size))
+                with clock("crop"): bufs.append(crop_square(frame, boxes[j], size, pad))
                 bar.update(1)
                 if len(bufs) == chunk:
                     flush2(bufs, j0); j0 += len(bufs); bufs = []
@@ -269,7 +273,8 @@ def prepare(video, out, fps=None, max_frames=None, size=256, H=None, detector=No
     every crop, and write the dataset folder `out`. Resumes an interrupted run; returns the cache when nothing
     changed. `batch`, `track_batch`, `chunk`: speed only (None: chosen for H's device)."""
     t_start, video = time.time(), Path(video)
-    info, fps = _check_source(video, fps, size, max_frames, chunk=chunk, batch=batch, track_batch=track_batch)
+    info, fps = _check_source(video, fps, size, max_frames, settings.pad, chunk=chunk, batch=batch,
+                              track_batch=track_batch)
     setts = _settings(fps, max_frames, size, H, detector, settings)
     sha = sha256_file(video)
     key = cache_key(sha, setts)
@@ -288,7 +293,8 @@ def prepare(video, out, fps=None, max_frames=None, size=256, H=None, detector=No
     times, lms = _track_pass(video, tracker, partial, fps, max_frames, n_expected, chunk, progress, stride, track_batch)
     kept, raw, boxes = _windows(video, times, lms, settings, fps, max_frames, partial)
     t_track = time.time()
-    parts = _crop_pass(video, kept, boxes, H, partial, fps, max_frames, size, chunk, batch, progress, tracker.clock)
+    parts = _crop_pass(video, kept, boxes, H, partial, fps, max_frames, size, chunk, batch, progress, tracker.clock,
+                       settings.pad)
     meta = dict(source=dict(path=str(video.resolve()), sha256=sha, size=video.stat().st_size), fps=float(step_fps),
                 sample_fps=_sample_fps(times), settings=setts, cache_key=key,
                 source_info=dict(fps=info.fps, n_frames=info.n_frames, width=info.width, height=info.height),
@@ -326,9 +332,10 @@ def prepare_summary(pv: PreparedVideo) -> str:
 _STAGES = dict(pose="H", decode="decoding", crop="cropping", detect="detector", write="writing")
 
 # %% ../nbs/04a_prepare.ipynb #94471371
-def as_prepared(source, size: int = 256, H=None, progress: bool = True) -> PreparedVideo:
+def as_prepared(source, size: int = 256, H=None, progress: bool = True, pad: str = "black") -> PreparedVideo:
     """A prepared dataset from `source`: a prepared folder as it is, or a video tracked and cropped once (with H,
-    default BlazePose) into the cache folder named by its content hash and `size`, reused while nothing changed."""
+    default BlazePose; the outside of the frame `pad`ded) into the cache folder named by its content hash, `size`
+    and padding, reused while nothing changed."""
     src = Path(source)
     if not src.exists():
         raise SkeletonCycleGANError(f"{src} does not exist: give a video file or a prepared dataset folder.")
@@ -338,5 +345,6 @@ def as_prepared(source, size: int = 256, H=None, progress: bool = True) -> Prepa
                                         "file or a folder written by `skeleton-cyclegan prepare`.")
         return PreparedVideo(src)
     video_info(src)   # a clear error for a file that is no video
-    out = cache_dir("prepared", f"{src.stem}-{sha256_file(src)[:12]}-{size}")
-    return prepare(src, out, size=size, H=H, progress=progress)
+    if pad not in PADS: raise SkeletonCycleGANError(f"pad={pad!r}: choose {' or '.join(PADS)}.")
+    out = cache_dir("prepared", f"{src.stem}-{sha256_file(src)[:12]}-{size}" + ("" if pad == "black" else f"-{pad}"))
+    return prepare(src, out, size=size, H=H, progress=progress, settings=CropSettings(pad=pad))

@@ -12,6 +12,7 @@ import numpy as np
 
 from .core import SkeletonCycleGANError, atomic_path, load_json, machine_description
 from .config import TrainConfig
+from .track import PADS
 from .judge import JUDGES
 from .evaluate import slug
 
@@ -66,6 +67,8 @@ def check_study(study: dict) -> dict:
     if not 0 <= float(s.get("held_out", 0)) < 1:
         raise SkeletonCycleGANError(f"held_out {s['held_out']}: give the share of each real video kept out of "
                                     "training, in [0, 1) (e.g. 0.2).")
+    bad = {k: p["pad"] for k, p in s["pairs"].items() if p.get("pad", "black") not in PADS}
+    if bad: raise SkeletonCycleGANError(f"pair padding {bad}: choose {' or '.join(PADS)} (the crops' outside).")
     if s.get("second_judge") not in (None, *JUDGES):
         raise SkeletonCycleGANError(f"second_judge {s['second_judge']!r}: choose one of {', '.join(JUDGES)}.")
     for name, changes in s["candidates"].items():

@@ -68,7 +68,7 @@ def study_data(study: dict, pair: str, folder, H=None, progress: bool = True) ->
     root = shared_data_dir()
     if root is None:
         raise SkeletonCycleGANError(f"pair {pair!r} needs ../shared/data (videos {p['A']}, {p['B']}), which is absent.")
-    A, B = (as_prepared(root / p[k], progress=progress) for k in ("A", "B"))
+    A, B = (as_prepared(root / p[k], progress=progress, pad=p.get("pad", "black")) for k in ("A", "B"))
     if not study.get("held_out"): return PairData(A, B, A)
     (A, test), (B, test_B) = (held_out_split(v, folder / k, float(study["held_out"]), progress=progress)
                               for k, v in (("A", A), ("B", B)))

@@ -17,7 +17,7 @@ import torch.nn.functional as tF
 from .core import SkeletonCycleGANError, patch
 
 # %% auto #0
-__all__ = ['L_SHOULDER', 'R_SHOULDER', 'L_HIP', 'R_HIP', 'crop_square', 'crop_to_frame', 'frame_to_crop', 'CropSettings',
+__all__ = ['PADS', 'L_SHOULDER', 'R_SHOULDER', 'L_HIP', 'R_HIP', 'crop_square', 'crop_to_frame', 'frame_to_crop', 'CropSettings',
            'skeleton_window', 'smooth_windows', 'crop_jitter', 'pose_device', 'run_pose', 'StageClock', 'Tracker']
 
 # %% ../nbs/04_track.ipynb #f452c37d
@@ -28,15 +28,22 @@ def _int_box(box):
     s = max(1, int(round(side)))
     return int(round(cx - s / 2)), int(round(cy - s / 2)), s
 
-def crop_square(frame: np.ndarray, box, size: int) -> tuple[np.ndarray, np.ndarray]:
-    """Cut the square window `box` = (cx, cy, side) out of `frame` (H, W, 3) uint8, black-padded where it leaves
-    the frame, resized to `size`×`size`. Returns the crop and the window actually used (whole pixels) as float32."""
+PADS = ("black", "edge")
+
+def crop_square(frame: np.ndarray, box, size: int, pad: str = "black") -> tuple[np.ndarray, np.ndarray]:
+    """Cut the square window `box` = (cx, cy, side) out of `frame` (H, W, 3) uint8, padded where it leaves the frame
+    (`pad`: black, or edge: the frame's border pixels repeated outwards), resized to `size`×`size`. Returns the crop
+    and the window actually used (whole pixels) as float32."""
     x0, y0, s = _int_box(box)
     h, w = frame.shape[:2]
-    sx0, sy0, sx1, sy1 = max(x0, 0), max(y0, 0), min(x0 + s, w), min(y0 + s, h)
-    out = np.zeros((s, s, 3), np.uint8)
-    if sx1 > sx0 and sy1 > sy0:
-        out[sy0 - y0:sy1 - y0, sx0 - x0:sx1 - x0] = frame[sy0:sy1, sx0:sx1]
+    if pad == "edge":   # outside rows and columns repeat the nearest inside ones: no borders for G to copy
+        out = frame[np.clip(np.arange(y0, y0 + s), 0, h - 1)][:, np.clip(np.arange(x0, x0 + s), 0, w - 1)]
+    elif pad == "black":
+        sx0, sy0, sx1, sy1 = max(x0, 0), max(y0, 0), min(x0 + s, w), min(y0 + s, h)
+        out = np.zeros((s, s, 3), np.uint8)
+        if sx1 > sx0 and sy1 > sy0:
+            out[sy0 - y0:sy1 - y0, sx0 - x0:sx1 - x0] = frame[sy0:sy1, sx0:sx1]
+    else: raise SkeletonCycleGANError(f"pad={pad!r}: choose {' or '.join(PADS)}.")
     if s != size:
         # resized as uint8: torch's integer path is several times faster than float and within one grey level of it
         t = torch.from_numpy(out).permute(2, 0, 1)[None]
@@ -74,6 +81,7 @@ class CropSettings:
     track_size: int = 256          # crop side H sees while tracking
     track_fps: float = 10.0        # H follows the person at this rate or more (0: every frame); frames between in-
                                    # terpolated: prepare then runs H about once a frame instead of twice
+    pad: str = "black"             # the crops' outside: black, or edge (the frame's border pixels repeated)
 
 L_SHOULDER, R_SHOULDER, L_HIP, R_HIP = 11, 12, 23, 24   # BlazePose's torso corners
 
