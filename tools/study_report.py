@@ -14,7 +14,7 @@ import re
 import sys
 from pathlib import Path
 
-from skeleton_cyclegan.study import acceptance, collect, not_worse, summarize
+from skeleton_cyclegan.study import REAL_ACCEPTANCE, acceptance, collect, not_worse, summarize
 
 ROOT = Path(__file__).resolve().parents[1]
 KEPT = ROOT / "study" / "results"
@@ -23,11 +23,12 @@ MARK = re.compile(r"(<!-- table: (?P<name>[\w-]+) -->\n)(?P<body>.*?)(<!-- /tabl
 
 LABEL = {"plain": "none (plain CycleGAN)", "paper": "`paper` (eq. 5)", "coords": "`coords`",
          "coords views": "`coords` + views", "coords rt views": "`coords` + views + scale normalisation"}
-FMT = {"angle_err": "{:.1f}", "arms_angle_err": "{:.1f}", "h_gap": "{:+.2f}", "train_seconds": "{:,.0f}",
+FMT = {"angle_err": "{:.1f}", "arms_angle_err": "{:.1f}", "j2_angle_err": "{:.1f}", "h_gap": "{:+.2f}", "train_seconds": "{:,.0f}",
        "rt_mean_error": "{:.3f}", "jitter": "{:.3f}"}
 HEAD = {"angle_err": "angle°", "arms_angle_err": "arms°", "rt_pck10": "rt PCK", "rt_arms_pck10": "rt arms",
         "gt_pck10": "gt PCK", "gt_arms_pck10": "gt arms", "pck10": "judge PCK", "arms_pck10": "judge arms",
-        "h_gap": "H−judge", "called_B": "called B", "detail": "detail", "train_seconds": "train s"}
+        "h_gap": "H−judge", "called_B": "called B", "detail": "detail", "train_seconds": "train s",
+        "j2_angle_err": "OpenPose angle°", "jitter_ratio": "jitter×"}
 SCREEN = ["plain", "plain D16", "paper", "logits", "gaussian", "bones", "bones D16", "bones views", "coords",
           "coords views"]
 LONG = ["plain", "coords", "coords views", "coords rt views"]
@@ -159,6 +160,28 @@ def t_machines():
     return md(["machine (as each metrics.json records it)", "runs"], [[k, str(len(v))] for k, v in lines.items()])
 
 
+def t_real_videos():
+    "Issue 18's real pairs at 128² (cpu-real-128): each direction, candidate and budget, mean ± std over seeds."
+    _, S = summary("cpu-real-128")
+    keys = ["angle_err", "arms_angle_err", "j2_angle_err", "pck10", "h_gap", "called_B", "jitter_ratio", "detail",
+            "train_seconds"]
+    order = {c: i for i, c in enumerate(["plain", "coords", "default"])}
+    rows = [[p, c, f"{b:,}", str(S[(p, c, b)]["angle_err"][2])] + [cell(S[(p, c, b)].get(k), k) for k in keys]
+            for p, c, b in sorted(S, key=lambda k: (k[0], k[2], order.get(k[1], 9), k[1]))]
+    return md(["direction", "candidate", "it.", "seeds"] + [HEAD[k] for k in keys], rows)
+
+
+def t_real_acceptance():
+    "Issue 18's criteria (study.REAL_ACCEPTANCE) for the default on each direction of the real pairs at 128²."
+    rs, S = summary("cpu-real-128")
+    pairs = sorted({p for (p, c, _) in S if c == "default"})
+    res = [acceptance(rs, "default", pair=p, criteria=REAL_ACCEPTANCE) for p in pairs]
+    crits = list(dict.fromkeys(a["criterion"] for r in res for a in r))
+    got = lambda r, k: next((a for a in r if a["criterion"] == k), None)
+    fmt = lambda a: "–" if a is None else f"{'PASS' if a['passed'] else '**FAIL**'} {a['value']:.3g} ({a['target']:.3g})"
+    return md(["criterion (value, target)"] + pairs, [[k] + [fmt(got(r, k)) for r in res] for k in crits])
+
+
 M_LONG = ["angle_err", "arms_angle_err", "rt_pck10", "rt_arms_pck10", "gt_pck10", "gt_arms_pck10", "h_gap", "called_B",
           "detail", "train_seconds"]
 M_SCREEN = ["angle_err", "arms_angle_err", "rt_arms_pck10", "gt_pck10", "h_gap", "detail", "train_seconds"]
@@ -179,6 +202,8 @@ TABLES = {
     "not-worse": t_not_worse,
     "real": lambda: results_table("cpu-real", "real", 1500, REAL, M_REAL),
     "real-angle": lambda: budgets_table("cpu-real", "real", REAL, "angle_err"),
+    "real-videos": t_real_videos,
+    "real-videos-acceptance": t_real_acceptance,
     "seeds": t_seeds,
     "runs": t_runs,
 }
