@@ -85,6 +85,9 @@ def test_kept_results_are_reproduced_by_their_study_json(kept):
     for f in runs:
         m = json.loads(f.read_text())
         was = {"skel_views": 0.0, "skel_retarget": False, **m["config"]}   # runs from before views / retargeting had none
+        used = f.parent / "config.json"   # what a run's "auto" was in effect, as training wrote it
+        if used.exists():
+            was.update({k: json.loads(used.read_text())[k] for k in ("skel_views", "skel_retarget") if was[k] is None})
         cfg = run_config(study, m["candidate"], m["seed"])
         r = cfg.resolved("cpu")
         now = {**asdict(cfg), "skel_views": r.skel_views, "skel_retarget": r.skel_retarget}   # in effect (auto resolved)
