@@ -195,11 +195,8 @@ def _run_pair(out, study, pair, candidates, seeds, H, dev, jobs, progress):
         refs, H_judge = _references(study, data, dev, progress), Judge(H)
     if need_bounds: save_json(pair_bounds(study, pair, refs["AtoB"][0], H_judge), bounds_file)   # once per folder
     if not todo: return
-    if parallel:
-        _parallel(out, study, pair, todo, dev, jobs)
-        if data.test_B is not None: pair_pictures(out, study, pair, data, device=dev)
-        return
-    for k, (cand, seed) in enumerate(todo):
+    if parallel: _parallel(out, study, pair, todo, dev, jobs)
+    for k, (cand, seed) in enumerate([] if parallel else todo):
         if progress: _log.info(f"[{pair} {k + 1}/{len(todo)}] {cand}, seed {seed}")
         one_run(out, study, pair, cand, seed, data, refs, H, H_judge, dev, progress)
     if data.test_B is not None: pair_pictures(out, study, pair, data, device=dev)
