@@ -20,8 +20,8 @@ from .precision import AMP_CHOICES, resolve_amp
 
 # %% auto #0
 __all__ = ['FLAG_ALIASES', 'MACHINE_SETTINGS', 'parse_bool', 'parse_auto', 'setting', 'DataSettings', 'ObjectiveSettings',
-           'RunSettings', 'TrainConfig', 'coerce_strings', 'setting_problems', 'choice_problems', 'add_config_args',
-           'given_settings', 'config_from_args', 'config_for_run']
+           'RunSettings', 'TrainConfig', 'coerce_strings', 'setting_problems', 'choice_problems', 'auto_skeleton',
+           'footage_note', 'add_config_args', 'given_settings', 'config_from_args', 'config_for_run']
 
 # %% ../nbs/09_config.ipynb #2cd849cc
 def parse_bool(s: str) -> bool:
@@ -75,8 +75,9 @@ class ObjectiveSettings:
     skel_ratio: float = setting(0.5, "automatic λ_skel: target of λ_skel·L_skel relative to the other G terms")
     skel_views: float | None = setting(None, "H scores random views of G(x) and F(y) (zoom, rotation, shift, blur, "
                                              "noise; 1 = ±10 %, ±10°, ±6 %, σ ≤ 1 px, 0.03) so that a texture tuned "
-                                             "to one view cannot fool it; coords and bones only (auto: 1 with those, "
-                                             "0 with the heat-map forms; 0: off)")
+                                             "to one view cannot fool it; coords and bones only (auto: 1 with those "
+                                             "on synthetic dancers, 0 on real videos and with the heat-map forms; "
+                                             "0: off)")
     skel_retarget: bool | None = setting(None, "coords: the target is x's pose drawn with the other domain's build "
                                                "(skeleton scale normalisation; auto: on with coords)")
     skel_loss: str = setting("coords", "skeleton loss form: coords (soft-argmax keypoints), paper (eq. 5 as "
@@ -203,20 +204,36 @@ def choice_problems(cfg: TrainConfig) -> list[str]:
 # %% ../nbs/09_config.ipynb #c117a887
 def _auto(v, default): return default if v is None else v
 
+def auto_skeleton(skel_loss: str, footage: bool = False) -> dict:
+    "The automatic `skel_views` and `skel_retarget` of a skeleton form, on real videos (`footage`) or not."
+    return dict(skel_views=1.0 if skel_loss in VIEW_FORMS and not footage else 0.0,
+                skel_retarget=skel_loss == "coords")
+
 @patch
-def resolved(self: TrainConfig, device=None) -> TrainConfig:
-    "A copy with every automatic setting filled in (λ_skel's automatic balancing stays automatic: it is a policy)."
+def resolved(self: TrainConfig, device=None, footage: bool = False) -> TrainConfig:
+    """A copy with every automatic setting filled in (λ_skel's automatic balancing stays automatic: it is a policy);
+    `footage`: the data are real videos, not rendered dancers."""
     dev = pick_device(device or self.device)
     cuda = dev.type == "cuda"
-    point_form = self.skel_loss in VIEW_FORMS
+    skel = auto_skeleton(self.skel_loss, footage)
     return dataclasses.replace(
         self, n_blocks=_auto(self.n_blocks, default_n_blocks(self.size)),
         load_size=_auto(self.load_size, default_load_size(self.size)),
-        skel_views=float(_auto(self.skel_views, 1.0 if point_form else 0.0)),
-        skel_retarget=bool(_auto(self.skel_retarget, self.skel_loss == "coords")),
+        skel_views=float(_auto(self.skel_views, skel["skel_views"])),
+        skel_retarget=bool(_auto(self.skel_retarget, skel["skel_retarget"])),
         amp=resolve_amp(self.amp, dev), cuda_graphs=_auto(self.cuda_graphs, cuda),
         data_on_device=_auto(self.data_on_device, cuda), channels_last=_auto(self.channels_last, cuda),
         num_workers=_auto(self.num_workers, 4 if cuda else 0))
+
+# %% ../nbs/09_config.ipynb #e50e914b
+def footage_note(cfg: TrainConfig) -> str | None:
+    "The line a run on real videos prints when that changed an automatic setting of `cfg` (None when nothing did)."
+    synth, real = auto_skeleton(cfg.skel_loss), auto_skeleton(cfg.skel_loss, footage=True)
+    changed = [f"{k} auto → {real[k]:g} (synthetic dancers: {synth[k]:g})" for k in real
+               if getattr(cfg, k) is None and real[k] != synth[k]]
+    if not (changed and cfg.skeleton_on): return None
+    return ("real videos: " + ", ".join(changed) + "; on the study's real pairs the skeleton term keeps the pose "
+            "better without them (study/REPORT.md, 'Real videos at 128²').")
 
 # %% ../nbs/09_config.ipynb #5e421e02
 @patch

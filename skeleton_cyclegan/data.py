@@ -50,6 +50,8 @@ class UnpairedDataset(torch.utils.data.Dataset):
     @property
     def hB(self): return self.B.heatmap_logits(self.backend)
     def __len__(self): return max(len(self.A), len(self.B))
+    @property
+    def footage(self) -> bool: return not (self.A.synthetic and self.B.synthetic)   # a real video on either side
     def set_epoch(self, epoch: int): self.epoch = int(epoch)
 
 # %% ../nbs/04b_data.ipynb #47d5d2fc

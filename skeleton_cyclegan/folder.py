@@ -94,6 +94,10 @@ class PreparedVideo:
     def frame_times(self): return np.asarray(self.meta.get("frame_times", []), np.float64)
     @property
     def flip_index(self): return self.meta.get("flip_index")
+    @property
+    def synthetic(self) -> bool:
+        "Rendered by `render.make_dataset` (a synthetic dancer), not footage of a person."
+        return str((self.meta.get("source") or {}).get("path", "")).startswith("synthetic:")
 
     @property
     def primary_backend(self) -> str:

@@ -30,7 +30,7 @@ from .networks import cyclegan_networks
 from .losses import LambdaSkel
 from .skeleton import retarget_offsets
 from .precision import Precision
-from .config import TrainConfig, config_for_run
+from .config import TrainConfig, config_for_run, footage_note
 from .checkpoint import CHECKPOINT_FORMAT, generators_state, load_checkpoint, rng_state, save_checkpoint, set_rng_state
 from .steps import (Callback, DiscriminatorStep, GeneratorStep, ImagePool,
                                      IterationBatches, NonFiniteLossError, StopAfter, cached_from_batch, collate,
@@ -57,7 +57,9 @@ class Trainer(RunRecord):
                                                          "one frame each.")
         self.rank, self.world, self.device = start_process(cfg.device)
         self.is_main = self.rank == 0
-        self.cfg = cfg = cfg.resolved(self.device)
+        footage = bool(getattr(dataset, "footage", False))   # real videos: some automatic settings differ
+        if footage and self.is_main and (note := footage_note(cfg)): _log.info(note)
+        self.cfg = cfg = cfg.resolved(self.device, footage)
         if self.device.type == "cuda": torch.backends.cudnn.benchmark = True   # fixed size: cuDNN's fastest convs
         self.precision = Precision(cfg.amp, self.device)
         self.memory_format = torch.channels_last if cfg.channels_last else torch.contiguous_format
@@ -386,13 +388,13 @@ def train(a, b, out, cfg: TrainConfig | None = None, resume: bool = False, callb
     out = ensure_dir(out)
     rank, world, dev = start_process((cfg or TrainConfig()).device)
     with run_folder(out, resume, overwrite, owner=rank == 0):   # one line when another training owns it
-        cfg = (cfg or config_for_run(out, resume)).resolved(dev)
+        cfg = (given := cfg or config_for_run(out, resume)).resolved(dev)   # the Trainer resolves `given` for the data
         if H is None and cfg.skeleton_on: H = pose_backend(cfg.pose_backend).load(dev)
         if H is not None and cfg.skeleton_on and pose_backend(H).name != cfg.pose_backend:
             raise SkeletonCycleGANError(f"the H given is {getattr(H, 'name', type(H).__name__)} but pose_backend is "
                                         f"{cfg.pose_backend!r}: pass a matching H or set pose_backend="
                                         f"'{pose_backend(H).name}'.")
         ds = training_data(a, b, cfg, H, rank, world, progress)
-        tr = Trainer(cfg, ds, out, H=H, callbacks=callbacks, resume=resume, progress=progress)
+        tr = Trainer(given, ds, out, H=H, callbacks=callbacks, resume=resume, progress=progress)
         tr.fit()
     return tr
