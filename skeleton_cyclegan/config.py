@@ -225,7 +225,7 @@ def resolved(self: TrainConfig, device=None, footage: bool = False) -> TrainConf
         data_on_device=_auto(self.data_on_device, cuda), channels_last=_auto(self.channels_last, cuda),
         num_workers=_auto(self.num_workers, 4 if cuda else 0))
 
-# %% ../nbs/09_config.ipynb #e50e914b
+# %% ../nbs/09_config.ipynb #9c5b5f4f
 def footage_note(cfg: TrainConfig) -> str | None:
     "The line a run on real videos prints when that changed an automatic setting of `cfg` (None when nothing did)."
     synth, real = auto_skeleton(cfg.skel_loss), auto_skeleton(cfg.skel_loss, footage=True)

@@ -5,9 +5,12 @@ crop); random views add H's disagreement across views of the same frame, and ret
 A term whose floor is large next to what training reaches steers G with noise: this prints the floors per video.
 
     python tools/skel_floor.py STUDY_OUT/data/R1 STUDY_OUT/data/R2 --sizes 128 64 [--frames 48 --draws 4]
+    python tools/skel_floor.py --study STUDY_OUT
 
-Each folder holds A/ and B/ (real pairs: A/train, B/train); a table goes to stdout.
+Each folder holds A/ and B/ (real pairs: A/train, B/train); a table goes to stdout. With --study: what each run of
+the study reached instead (L_skel of G and F and the automatic λ_skel, averaged over its last 10 % of iterations).
 """
+import json
 import argparse
 from pathlib import Path
 
@@ -47,13 +50,28 @@ def floors(pair: Path, size: int, H, frames: int, draws: int, seed: int = 0) -> 
     return out
 
 
+def reached(study: Path):
+    "Per run of a study folder: mean skel_G, skel_F and λ_skel over the last 10 % of its logged iterations."
+    print("| run | iterations | L_skel G | L_skel F | λ_skel | λ_skel·(G + F) |")
+    print("|---|---|---|---|---|---|")
+    for log in sorted(study.glob("runs/*/*/seed*/losses.jsonl")):
+        rows = [json.loads(l) for l in log.read_text().splitlines() if l.strip()]
+        end = rows[-1]["iteration"]
+        tail = [r for r in rows if r["iteration"] > 0.9 * end]
+        m = {k: float(np.mean([r.get(k, 0.0) for r in tail])) for k in ("skel_G", "skel_F", "lambda_skel")}
+        print(f"| {log.parent.relative_to(study / 'runs')} | {end} | {m['skel_G']:.4f} | {m['skel_F']:.4f} | "
+              f"{m['lambda_skel']:.1f} | {m['lambda_skel'] * (m['skel_G'] + m['skel_F']):.2f} |")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("pairs", nargs="+", type=Path)
+    ap.add_argument("pairs", nargs="*", type=Path)
+    ap.add_argument("--study", type=Path, help="a study folder: print what its runs reached")
     ap.add_argument("--sizes", nargs="+", type=int, default=[128])
     ap.add_argument("--frames", type=int, default=48)
     ap.add_argument("--draws", type=int, default=4, help="random views per frame")
     a = ap.parse_args()
+    if a.study: return reached(a.study)
     torch.set_num_threads(1)
     H = pose_backend("blazepose").load("cpu")
     print(f"L_skel (coords, unit image sides) with G = F = identity; {a.frames} frames, {a.draws} views each; "
