@@ -207,7 +207,7 @@ def _auto(v, default): return default if v is None else v
 def auto_skeleton(skel_loss: str, footage: bool = False) -> dict:
     "The automatic `skel_views` and `skel_retarget` of a skeleton form, on real videos (`footage`) or not."
     return dict(skel_views=1.0 if skel_loss in VIEW_FORMS and not footage else 0.0,
-                skel_retarget=skel_loss == "coords")
+                skel_retarget=skel_loss == "coords" and not footage)
 
 @patch
 def resolved(self: TrainConfig, device=None, footage: bool = False) -> TrainConfig:
@@ -230,7 +230,7 @@ def footage_note(cfg: TrainConfig) -> str | None:
     "The line a run on real videos prints when that changed an automatic setting of `cfg` (None when nothing did)."
     synth, real = auto_skeleton(cfg.skel_loss), auto_skeleton(cfg.skel_loss, footage=True)
     changed = [f"{k} auto → {real[k]:g} (synthetic dancers: {synth[k]:g})" for k in real
-               if getattr(cfg, k) is None and real[k] != synth[k]]
+               if getattr(cfg, k) is None and real[k] != synth[k]]   # a bool formats as 0 or 1
     if not (changed and cfg.skeleton_on): return None
     return ("real videos: " + ", ".join(changed) + "; on the study's real pairs the skeleton term keeps the pose "
             "better without them (study/REPORT.md, 'Real videos at 128²').")

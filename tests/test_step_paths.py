@@ -23,7 +23,7 @@ def _ds(prepared):
 def tiny(**kw):
     base = dict(size=64, load_size=72, ngf=8, ndf=8, n_blocks=1, n_layers_D=2, pool_size=2, max_iters=9,
                 log_every=3, sample_every=0, checkpoint_every=100, device="cpu",
-                skel_views=1.0)   # the fixture's folders count as real videos, whose automatic views are off
+                skel_views=1.0, skel_retarget=True)   # the fixture's folders count as real videos: both off by default
     return T.TrainConfig(**{**base, **kw})
 
 

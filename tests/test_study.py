@@ -104,11 +104,11 @@ def test_real_pair_held_out_both_directions(tmp_path, shared_data):
     from skeleton_cyclegan.study_run import run_study
     s = load_study(Path(__file__).parents[1] / "study" / "real_videos.json")
     s.update(pairs={"R1": s["pairs"]["R1"]}, eval_frames=6, budgets=[2],
-             candidates={k: s["candidates"][k] for k in ("plain", "default")})
+             candidates={k: s["candidates"][k] for k in ("plain", "coords rt")})
     s["train"].update(ngf=8, n_blocks=1, ndf=8, n_layers_D=1, checkpoint_every=1, log_every=1, amp="off")
     rows = run_study(tmp_path, check_study(s), device="cpu", progress=False)
     assert sorted({(r["pair"], r["candidate"]) for r in rows}) == [
-        ("R1 A→B", "default"), ("R1 A→B", "plain"), ("R1 B→A", "default"), ("R1 B→A", "plain")]
+        ("R1 A→B", "coords rt"), ("R1 A→B", "plain"), ("R1 B→A", "coords rt"), ("R1 B→A", "plain")]
     for r in rows:
         for k in ("angle_err", "j2_angle_err", "jitter_ratio", "called_B", "h_gap"):
             assert k in r and r[k] == r[k], (r["pair"], r["candidate"], k)   # present and not NaN
@@ -116,11 +116,20 @@ def test_real_pair_held_out_both_directions(tmp_path, shared_data):
     full = PreparedVideo(train_A.meta["subset_of"]["folder"])
     assert len(test_A) == -(-len(full) // 5) and len(train_A) + len(test_A) < len(full)   # the last 20 %, a gap
     assert (test_A.crops[0] == full.crops[len(full) - len(test_A)]).all()
-    meta = json.loads((run_folder(tmp_path, "R1", "default", 0) / "metrics.json").read_text())
+    meta = json.loads((run_folder(tmp_path, "R1", "coords rt", 0) / "metrics.json").read_text())
     assert meta["judge2"] != meta["judge"] and set(meta["reverse"]) == {"2"}
     for d in ("AtoB", "BtoA"):
         assert (tmp_path / f"runs/R1/strip_{d}.png").stat().st_size > 10_000
         assert (tmp_path / f"runs/R1/side_by_side_{d}.mp4").stat().st_size > 1000
-    crits = {a["criterion"] for a in acceptance(rows, "default", pair="R1 B→A", min_seeds=1, criteria=REAL_ACCEPTANCE)}
+    crits = {a["criterion"] for a in acceptance(rows, "coords rt", pair="R1 B→A", min_seeds=1, criteria=REAL_ACCEPTANCE)}
     assert "limb-angle error ≤ coords alone" not in crits   # no coords run here: the criterion is left out, not passed
     assert "output jitter ≤ 1.2 × the source's" in crits and "limb-angle error ≤ 0.5 × plain" in crits
+
+
+def test_coords_is_the_default_on_real_videos():
+    "On real videos the default resolves to coords' settings (no views, no scale normalisation): its runs are the default's."
+    s = load_study(Path(__file__).parents[1] / "study" / "real_videos.json")
+    s["candidates"]["default"] = {}
+    default, coords = (run_config(s, k, 0) for k in ("default", "coords"))
+    assert default.resolved("cpu", footage=True) == coords.resolved("cpu", footage=True)
+    assert default.resolved("cpu") != coords.resolved("cpu")   # on drawn dancers the default keeps both

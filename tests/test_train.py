@@ -392,8 +392,8 @@ def test_config_json_says_what_ran(tmp_path, prepared, H):
     "config.json holds the resolved config: automatic settings filled in (λ_skel's balancing stays automatic)."
     T.Trainer(tiny(n_blocks=None, load_size=None), _ds(prepared), tmp_path, H=H, progress=False)
     saved = json.loads((tmp_path / "config.json").read_text())
-    # the fixture's folders are not rendered dancers: the views' automatic value for real videos, 0
-    assert (saved["n_blocks"], saved["load_size"], saved["skel_views"], saved["skel_retarget"]) == (6, 72, 0.0, True)
+    # the fixture's folders are not rendered dancers: no views and no scale normalisation, as for real videos
+    assert (saved["n_blocks"], saved["load_size"], saved["skel_views"], saved["skel_retarget"]) == (6, 72, 0.0, False)
     assert (saved["amp"], saved["num_workers"], saved["lambda_skel"], saved["device"]) == ("off", 0, None, None)
 
 

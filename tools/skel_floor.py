@@ -23,7 +23,8 @@ from skeleton_cyclegan.pose import pose_backend
 from skeleton_cyclegan.skeleton import PointSkeletonTerm, retarget_offsets
 from skeleton_cyclegan.steps import cached_from_batch, collate
 
-FORMS = {"coords": (0.0, False), "coords views": (1.0, False), "coords rt": (0.0, True), "default": (1.0, True)}
+FORMS = {"coords": (0.0, False), "coords views": (1.0, False), "coords rt": (0.0, True),   # (skel_views, skel_retarget)
+         "coords rt views": (1.0, True)}
 
 
 def training_folder(pair: Path, side: str) -> PreparedVideo:
