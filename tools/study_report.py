@@ -23,8 +23,8 @@ MARK = re.compile(r"(<!-- table: (?P<name>[\w-]+) -->\n)(?P<body>.*?)(<!-- /tabl
 
 LABEL = {"plain": "none (plain CycleGAN)", "paper": "`paper` (eq. 5)", "coords": "`coords`",
          "coords views": "`coords` + views", "coords rt views": "`coords` + views + scale normalisation"}
-FMT = {"angle_err": "{:.1f}", "arms_angle_err": "{:.1f}", "j2_angle_err": "{:.1f}", "h_gap": "{:+.2f}", "train_seconds": "{:,.0f}",
-       "rt_mean_error": "{:.3f}", "jitter": "{:.3f}"}
+FMT = {"angle_err": "{:.1f}", "arms_angle_err": "{:.1f}", "j2_angle_err": "{:.1f}", "h_gap": "{:+.2f}",
+       "train_seconds": "{:,.0f}", "rt_mean_error": "{:.3f}", "jitter": "{:.3f}"}
 HEAD = {"angle_err": "angle°", "arms_angle_err": "arms°", "rt_pck10": "rt PCK", "rt_arms_pck10": "rt arms",
         "gt_pck10": "gt PCK", "gt_arms_pck10": "gt arms", "pck10": "judge PCK", "arms_pck10": "judge arms",
         "h_gap": "H−judge", "called_B": "called B", "detail": "detail", "train_seconds": "train s",
