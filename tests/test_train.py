@@ -359,15 +359,15 @@ def test_train_with_skel_retarget_serves_offsets_and_recomputing_H_agrees(tmp_pa
                   tmp_path / "b", H=H, progress=False).fit()
     assert a[0]["skel_G"] == pytest.approx(b[0]["skel_G"], rel=1e-2, abs=1e-4)
     plain_ds, own_ds = _ds(prepared), _ds(prepared)
-    T.Trainer(tiny(), plain_ds, tmp_path / "c", H=H, progress=False)    # the default (auto: on with coords) sets them
+    T.Trainer(tiny(skel_retarget=True), plain_ds, tmp_path / "c", H=H, progress=False)    # asked for: the trainer sets them
     assert plain_ds.offsets is not None and plain_ds.offsets[0].shape == (4, 33, 2)
-    T.Trainer(tiny(skel_retarget=False), own_ds, tmp_path / "d", H=H, progress=False)
+    T.Trainer(tiny(), own_ds, tmp_path / "d", H=H, progress=False)   # auto: off for footage, as these folders count
     assert own_ds.offsets is None
 
     class Bare(torch.utils.data.Dataset):   # a dataset that cannot take the offsets
         def __len__(self): return 4
         def __getitem__(self, i): return own_ds[i]
-    with pytest.raises(SkeletonCycleGANError, match="skel_retarget=False"):
+    with pytest.raises(SkeletonCycleGANError, match="skel_retarget=False"):   # no `footage`: auto is on, as for dancers
         T.Trainer(tiny(), Bare(), tmp_path / "e", H=H, progress=False)
 
 
