@@ -79,7 +79,8 @@ class ObjectiveSettings:
                                              "on synthetic dancers, 0 on real videos and with the heat-map forms; "
                                              "0: off)")
     skel_retarget: bool | None = setting(None, "coords: the target is x's pose drawn with the other domain's build "
-                                               "(skeleton scale normalisation; auto: on with coords)")
+                                               "(skeleton scale normalisation; auto: on with coords on synthetic "
+                                               "dancers, off on real videos)")
     skel_loss: str = setting("coords", "skeleton loss form: coords (soft-argmax keypoints), paper (eq. 5 as "
                                        "written), logits, gaussian or bones (see nbs/08_skeleton)")
     pose_backend: str = setting("blazepose", "pose network H (CLI: --pose); its H(real) is cached once per dataset")
