@@ -83,6 +83,9 @@ class ObjectiveSettings:
                                                "dancers, off on real videos)")
     skel_loss: str = setting("coords", "skeleton loss form: coords (soft-argmax keypoints), paper (eq. 5 as "
                                        "written), logits, gaussian or bones (see nbs/08_skeleton)")
+    lambda_temp: float = setting(0.0, "frame to frame: weight of L_temp, the change of G(x)'s point errors from a "
+                                      "frame to the next, relative to L_skel (coords; 0: off; trains G on x's next "
+                                      "frame too)")
     pose_backend: str = setting("blazepose", "pose network H (CLI: --pose); its H(real) is cached once per dataset")
     cache_h_real: bool = setting(True, "take H(real) from the dataset's cache (off: recompute it every step)")
 
@@ -174,7 +177,7 @@ def setting_problems(cfg: TrainConfig) -> list[str]:
     checks += [("lr", lambda v: finite(v) and v > 0, "a finite number > 0")]
     checks += [(n, lambda v: finite(v) and 0 <= v < 1, "a number in [0, 1)") for n in ("beta1", "beta2")]
     checks += [(n, lambda v: finite(v) and v >= 0, "a finite number ≥ 0")
-               for n in ("lambda_cyc", "lambda_identity", "skel_ratio")]
+               for n in ("lambda_cyc", "lambda_identity", "skel_ratio", "lambda_temp")]
     optional = [("load_size", lambda v: v >= cfg.size, f"≥ size ({cfg.size})"), ("n_blocks", lambda v: v >= 0, "≥ 0"),
                 ("max_iters", lambda v: v >= 1, "≥ 1"), ("num_workers", lambda v: v >= 0, "≥ 0"),
                 ("lambda_skel", lambda v: finite(v) and v >= 0, "a finite number ≥ 0"),
@@ -200,6 +203,9 @@ def choice_problems(cfg: TrainConfig) -> list[str]:
     views = v if isinstance(v, (int, float)) and math.isfinite(v) and v >= 0 else 0.0   # a bad value: said above
     try: check_skeleton_settings(cfg.skel_loss, views, bool(cfg.skel_retarget))
     except SkeletonCycleGANError as e: out.append(str(e))
+    if cfg.lambda_temp and (cfg.skel_loss != "coords" or cfg.lambda_skel == 0):   # a bad number: said above
+        out.append(f"lambda_temp={cfg.lambda_temp!r} weighs a term on the coords form's points, relative to L_skel: "
+                   "use skel_loss='coords' with the skeleton term on, or lambda_temp=0.")
     return out
 
 # %% ../nbs/09_config.ipynb #c117a887

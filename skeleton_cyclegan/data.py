@@ -7,25 +7,38 @@ from __future__ import annotations
 
 import numpy as np
 import torch
+import torch.distributed as dist
 import torch.nn.functional as tF
 
 from .core import SkeletonCycleGANError, patch
 from .pose import pose_backend
-from .folder import PreparedVideo
+from .folder import PreparedVideo, ensure_pose_cache
+from .prepare import as_prepared
 
 # %% auto #0
-__all__ = ['default_load_size', 'UnpairedDataset']
+__all__ = ['default_load_size', 'next_frames', 'UnpairedDataset', 'training_data']
 
 # %% ../nbs/04b_data.ipynb #c5d1e8a2
 def default_load_size(size: int) -> int:
     "The side images are resized to before a random `size` crop: the reference's 286 for 256, in proportion."
     return round(size * 286 / 256)
 
+# %% ../nbs/04b_data.ipynb #aa56f0dc
+def next_frames(n: int, times=None) -> np.ndarray:
+    "Per frame of n, the index of the frame after it: i + 1 when it comes within 1.5 frame steps (`times`), else i."
+    nxt = np.minimum(np.arange(n) + 1, max(n - 1, 0))
+    t = np.asarray(times if times is not None else [], np.float64)
+    if t.ndim == 1 and len(t) == n and n > 2:
+        d = np.diff(t)
+        nxt[:-1] = np.where(d <= 1.5 * np.median(d), nxt[:-1], np.arange(n - 1))
+    return nxt
+
 # %% ../nbs/04b_data.ipynb #0d284475
 class UnpairedDataset(torch.utils.data.Dataset):
     "Unaligned (x from A, y from B) pairs with cached H heatmaps, augmented by resize-up, random crop and flip."
     def __init__(self, A, B, size=None, load_size=None, flip=True, seed=0, backend="blazepose",
-                 offsets=None):   # (rA, rB): per-frame offsets of H's points, served as `rx`, `ry` (`set_offsets`)
+                 offsets=None,     # (rA, rB): per-frame offsets of H's points, served as `rx`, `ry` (`set_offsets`)
+                 temporal=False):  # items also carry each side's next frame (`xn`, `hxn`, …), augmented alike
         self.A = A if isinstance(A, PreparedVideo) else PreparedVideo(A)
         self.B = B if isinstance(B, PreparedVideo) else PreparedVideo(B)
         self.size = int(size or self.A.size)
@@ -42,8 +55,9 @@ class UnpairedDataset(torch.utils.data.Dataset):
                 f"the '{backend}' caches do not fit together: flip_index has {len(self.flip_index)} entries, A's "
                 f"heatmaps are {tuple(self.hA.shape[1:])}, B's {tuple(self.hB.shape[1:])}; make both with the "
                 "same H (`ensure_pose_cache`).")
-        self.offsets = None
+        self.offsets, self.temporal = None, bool(temporal)
         if offsets is not None: self.set_offsets(*offsets)
+        self.next_A, self.next_B = (next_frames(len(P), P.frame_times) for P in (self.A, self.B))
 
     @property
     def hA(self): return self.A.heatmap_logits(self.backend)
@@ -67,11 +81,16 @@ def _crop_heatmaps(h, S, L, s, ox, oy):
 
 # %% ../nbs/04b_data.ipynb #8c3e7a15
 @patch
-def _view(self: UnpairedDataset, P, heat, i, rng, offsets=None):
-    "Frame `i` of `P`, augmented: image, heatmaps, landmarks, visibility, whether flipped, offsets (or None)."
+def _draw(self: UnpairedDataset, rng) -> tuple[int, int, bool]:
+    "One side's augmentation: where to crop (ox, oy) and whether to flip."
+    ox, oy = (int(v) for v in rng.integers(0, self.load_size - self.size + 1, size=2))
+    return ox, oy, bool(self.flip and rng.random() < 0.5)
+
+@patch
+def _view(self: UnpairedDataset, P, heat, i, draw, offsets=None):
+    "Frame `i` of `P` augmented by `draw`: image, heatmaps, landmarks, visibility, whether flipped, offsets (or None)."
     S, L, s = P.size, self.load_size, self.size
-    ox, oy = (int(v) for v in rng.integers(0, L - s + 1, size=2))
-    flip = bool(self.flip and rng.random() < 0.5)
+    ox, oy, flip = draw
     img = torch.from_numpy(np.array(P.crops[i])).permute(2, 0, 1).float().div_(127.5).sub_(1)
     if L != S:
         img = tF.interpolate(img[None], size=(L, L), mode="bilinear", align_corners=False, antialias=L < S)[0]
@@ -97,10 +116,17 @@ def __getitem__(self: UnpairedDataset, i):
     rng = np.random.default_rng((self.seed, self.epoch, i))
     ia, ib = i % len(self.A), int(rng.integers(len(self.B)))
     rA, rB = self.offsets or (None, None)
-    x, hx, lx, vx, fx, rx = self._view(self.A, self.hA, ia, rng, rA)
-    y, hy, ly, vy, fy, ry = self._view(self.B, self.hB, ib, rng, rB)
+    dA, dB = self._draw(rng), self._draw(rng)
+    x, hx, lx, vx, fx, rx = self._view(self.A, self.hA, ia, dA, rA)
+    y, hy, ly, vy, fy, ry = self._view(self.B, self.hB, ib, dB, rB)
     item = dict(x=x, y=y, hx=hx, hy=hy, ia=ia, ib=ib, lx=lx, ly=ly, vx=vx, vy=vy, flip_x=fx, flip_y=fy)
     if self.offsets is not None: item.update(rx=rx, ry=ry)
+    if self.temporal:   # each side's next frame, cropped and flipped as this one: G is asked to move as x moves
+        for s, P, heat, j, d, r in (("x", self.A, self.hA, self.next_A[ia], dA, rA),
+                                    ("y", self.B, self.hB, self.next_B[ib], dB, rB)):
+            img, h, lm, vis, _, rn = self._view(P, heat, int(j), d, r)
+            item.update({f"{s}n": img, f"h{s}n": h, f"l{s}n": lm, f"v{s}n": vis})
+            if r is not None: item[f"r{s}n"] = rn
     return item
 
 # %% ../nbs/04b_data.ipynb #3d7a1f5b
@@ -115,3 +141,18 @@ def set_offsets(self: UnpairedDataset, rA, rB):
             raise SkeletonCycleGANError(f"{name} has shape {r.shape}, expected {(len(P), K, 2)}: one offset per "
                                         f"frame and '{self.backend}' keypoint.")
     self.offsets = (rA, rB)
+
+# %% ../nbs/04b_data.ipynb #f7e8b534
+def training_data(a, b, cfg, H, rank: int = 0, world: int = 1, progress: bool = True) -> UnpairedDataset:
+    """A and B prepared (rank 0 first, the others then read its cache) with H(real) cached for `cfg.pose_backend`, as
+    the dataset a resolved `TrainConfig` `cfg` trains on."""
+    track_H = H if H is not None and pose_backend(H).tracks else None   # prepare tracks with BlazePose
+    for turn in ((0, 1) if world > 1 else (0,)):
+        if (rank == 0) == (turn == 0):
+            A, B = (as_prepared(s, max(256, cfg.size), H=track_H, progress=progress) for s in (a, b))
+            if cfg.skeleton_on: A, B = (ensure_pose_cache(P, H, progress=progress) for P in (A, B))   # once
+        if world > 1: dist.barrier()
+    backend = cfg.pose_backend
+    if not cfg.skeleton_on and not all(backend in P.pose_backends for P in (A, B)): backend = A.primary_backend
+    return UnpairedDataset(A, B, size=cfg.size, load_size=cfg.load_size, flip=cfg.flip, seed=cfg.seed, backend=backend,
+                           temporal=bool(cfg.lambda_temp))

@@ -67,6 +67,8 @@ class DeviceBatches:
                        for side, t in _tables(dataset).items()}
         self._offsets = dataset.offsets
         self.flip_index = dataset.flip_index.to(self.device)
+        self.next_host = dict(A=dataset.next_A, B=dataset.next_B)   # each frame's successor, for `temporal` items
+        self.next = {k: torch.from_numpy(v).to(self.device) for k, v in self.next_host.items()}
 
     def __len__(self): return len(self.dataset)
     def __repr__(self):
@@ -164,4 +166,10 @@ def batch(self: DeviceBatches, indices) -> dict:
     out = dict(x=x, y=y, hx=hx, hy=hy, ia=p[0, :, 0].contiguous(), ib=p[1, :, 0].contiguous(), lx=lx, ly=ly,
                vx=vx, vy=vy, flip_x=flips[0], flip_y=flips[1])
     if rx is not None: out.update(rx=rx, ry=ry)
+    if self.dataset.temporal:   # each side's next frame under the same crop and flip
+        for k, (side, s) in enumerate((("A", "x"), ("B", "y"))):
+            pn = torch.cat([self.next[side].index_select(0, p[k, :, 0])[:, None], p[k, :, 1:]], 1)
+            img, h, lm, vis, r = self._view(side, pn, self.next_host[side][d[k, :, 0]])
+            out.update({f"{s}n": img, f"h{s}n": h, f"l{s}n": lm, f"v{s}n": vis})
+            if r is not None: out[f"r{s}n"] = r
     return out

@@ -178,12 +178,13 @@ class SkeletonTerm:
     "L_skel (eq. 5) in form `skel_loss`: ‖H(G(x)) − H(x)‖ and ‖H(F(y)) − H(y)‖, with H(x), H(y) from the data cache."
     skel_loss: str = "paper"
 
-    def view(self, fakes: torch.Tensor) -> tuple[torch.Tensor, dict]:
+    def view(self, fakes: torch.Tensor, pairs: bool = False) -> tuple[torch.Tensor, dict]:
         "What H sees of the fakes, and the form's extra arguments: here the fakes themselves."
         return fakes, {}
 
-    def __call__(self, H: nn.Module, fake_B, fake_A, cached_x: dict | None, cached_y: dict | None):
+    def __call__(self, H: nn.Module, fake_B, fake_A, cached_x: dict | None, cached_y: dict | None, nxt=None):
         "(L_skel of G, L_skel of F), each a mean over its images."
+        if nxt is not None: raise SkeletonCycleGANError("the frame-to-frame term needs skeleton.PointSkeletonTerm.")
         if cached_x is None or cached_y is None:
             raise SkeletonCycleGANError("the skeleton term needs H's cached outputs of both real batches (cached_x, "
                                         "cached_y): pass them from the dataset, or train without it (lambda_skel=0).")
@@ -201,6 +202,7 @@ class Objective:
     lambda_cyc: float = LAMBDA_CYC              # weight of eq. 2 (0: off)
     lambda_identity: float = 0.0                # the reference's identity term, × λ_cyc (the paper: 0, off)
     skeleton: SkeletonTerm | None = None        # L_skel (None: plain CycleGAN)
+    lambda_temp: float = 0.0                    # weight of the frame-to-frame term, relative to L_skel (0: off)
 
 @dataclass
 class GeneratorLosses:
@@ -214,8 +216,9 @@ class GeneratorLosses:
 # %% ../nbs/07_losses.ipynb #1f3eeda8
 def generator_loss(G, F, D_A, D_B, x, y, objective: Objective, H: nn.Module | None = None,
                    cached_x: dict | None = None, cached_y: dict | None = None,
-                   lambda_skel: LambdaSkel | float = 1.0) -> GeneratorLosses:
-    "Eq. 6 for the generators, both directions; `cached_x`, `cached_y`: H(x), H(y) from the data cache."
+                   lambda_skel: LambdaSkel | float = 1.0, nxt: tuple | None = None) -> GeneratorLosses:
+    """Eq. 6 for the generators, both directions; `cached_x`, `cached_y`: H(x), H(y) from the data cache; `nxt`:
+    the next frames and theirs (x′, y′, H(x′), H(y′)) for the frame-to-frame term (`skeleton.PointSkeletonTerm`)."""
     o, t = objective, {}
     fake_B, fake_A = G(x), F(y)
     t["gan_G"], t["gan_F"] = lsgan_g_loss(D_B, fake_B), lsgan_g_loss(D_A, fake_A)              # eq. 7
@@ -228,8 +231,13 @@ def generator_loss(G, F, D_A, D_B, x, y, objective: Objective, H: nn.Module | No
         other = other + o.lambda_identity * o.lambda_cyc * (t["idt_A"] + t["idt_B"])
     total, lam = other, 0.0
     if o.skeleton is not None and H is not None and not (isinstance(lambda_skel, (int, float)) and lambda_skel == 0):
-        t["skel_G"], t["skel_F"] = o.skeleton(H, fake_B, fake_A, cached_x, cached_y)            # eq. 5
+        if o.lambda_temp and nxt is not None:   # G and F on the next frames too: L_temp
+            xn, yn, cxn, cyn = nxt
+            t["skel_G"], t["skel_F"], t["temp_G"], t["temp_F"] = o.skeleton(H, fake_B, fake_A, cached_x, cached_y,
+                                                                            (G(xn), F(yn), cxn, cyn))
+        else: t["skel_G"], t["skel_F"] = o.skeleton(H, fake_B, fake_A, cached_x, cached_y)      # eq. 5
         skel = t["skel_G"] + t["skel_F"]
         lam = lambda_skel(skel, other) if isinstance(lambda_skel, LambdaSkel) else float(lambda_skel)
+        if "temp_G" in t: skel = skel + o.lambda_temp * (t["temp_G"] + t["temp_F"])
         total = other + lam * skel                                                              # eq. 6
     return GeneratorLosses(total, {k: v.detach() for k, v in t.items()}, fake_A, fake_B, lam)

@@ -12,16 +12,18 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .core import SkeletonCycleGANError
+from .core import SkeletonCycleGANError, patch
 from .pose import pose_backend
-from .losses import SKELETON_LOSSES, SkeletonTerm, check_cached, reduce_loss, register_skeleton_loss
+from .losses import (SKELETON_LOSSES, SkeletonTerm, check_cached, reduce_loss,
+                                      register_skeleton_loss, run_H)
 
 # %% auto #0
 __all__ = ['BONES', 'VIEW_RANGES', 'VIEW_FORMS', 'RETARGET_TREE', 'ANKLES', 'HEIGHT_GROUPS', 'soft_argmax', 'weighted_mean',
-           'coords_skeleton_loss', 'straight_through_clip', 'logits_skeleton_loss', 'gaussian_heatmaps',
-           'gaussian_skeleton_loss', 'joint', 'bone_directions', 'bones_skeleton_loss', 'random_views', 'gaussian_blur',
-           'view_images', 'view_points', 'retarget_tree', 'point_at', 'seen_at', 'Build', 'body_build',
-           'retarget_points', 'soft_points', 'retarget_offsets', 'check_skeleton_settings', 'PointSkeletonTerm']
+           'coords_errors', 'coords_skeleton_loss', 'straight_through_clip', 'logits_skeleton_loss',
+           'gaussian_heatmaps', 'gaussian_skeleton_loss', 'joint', 'bone_directions', 'bones_skeleton_loss',
+           'random_views', 'gaussian_blur', 'view_images', 'view_points', 'retarget_tree', 'point_at', 'seen_at',
+           'Build', 'body_build', 'retarget_points', 'soft_points', 'retarget_offsets', 'check_skeleton_settings',
+           'PointSkeletonTerm']
 
 # %% ../nbs/08_skeleton.ipynb #228cc829
 def soft_argmax(logits: torch.Tensor, temperature: float = 1.0) -> torch.Tensor:
@@ -37,14 +39,13 @@ def weighted_mean(err: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
     return (v * err).sum(1) / v.sum(1).clamp_min(1e-6)
 
 # %% ../nbs/08_skeleton.ipynb #43c794d3
-@register_skeleton_loss("coords")
-def coords_skeleton_loss(pred, cached, size, num_keypoints, reduction="mean", temperature: float | None = None,
-                         target: str = "heatmaps", skel_retarget: bool = False, real_size: int | None = None,
-                         view: torch.Tensor | None = None):
-    """Visibility-weighted mean L1 distance (in image sides) between soft-argmax keypoints of H(G(x)) and x's: the
-    soft-argmax of x's cached heat maps (`target='heatmaps'`) or x's cached landmarks (`target='landmarks'`, pixels
-    of a `real_size` crop; default `size`). `skel_retarget`: moved by the cached offsets to the other domain's build
-    (`cached['retarget']`, pixels of the fake). With `view` (n,2,3), H saw that view of the fake: x's points move."""
+def coords_errors(pred, cached, size, num_keypoints, temperature: float | None = None, target: str = "heatmaps",
+                  skel_retarget: bool = False, real_size: int | None = None, view: torch.Tensor | None = None):
+    """(B,K,2) differences p − q between the soft-argmax keypoints p of H(G(x)) and x's points q (in image sides),
+    and the (B,K) visibility that weighs them. q is the soft-argmax of x's cached heat maps (`target='heatmaps'`) or
+    x's cached landmarks (`target='landmarks'`, pixels of a `real_size` crop; default `size`). `skel_retarget`: moved
+    by the cached offsets to the other domain's build (`cached['retarget']`, pixels of the fake). With `view`
+    (n,2,3), H saw that view of the fake: x's points move."""
     K, B = num_keypoints, pred.heatmap_logits.shape[0]
     if target not in ("heatmaps", "landmarks"):
         raise SkeletonCycleGANError(f"coords target must be 'heatmaps' or 'landmarks', got {target!r}.")
@@ -59,7 +60,15 @@ def coords_skeleton_loss(pred, cached, size, num_keypoints, reduction="mean", te
     else: q = soft_argmax(cached["logits"][:, :K], temperature) / cached["logits"].shape[-1]
     if skel_retarget: q = q + cached["retarget"][:, :K].float() / size         # an offset: no half-cell questions
     if view is not None: q = view_points(q, view, None if target == "landmarks" else cached["logits"].shape[-1])
-    return reduce_loss(weighted_mean((p - q).abs().sum(-1), cached["visibility"][:, :K].float()), reduction)
+    return p - q, cached["visibility"][:, :K].float()
+
+@register_skeleton_loss("coords")
+def coords_skeleton_loss(pred, cached, size, num_keypoints, reduction="mean", temperature: float | None = None,
+                         target: str = "heatmaps", skel_retarget: bool = False, real_size: int | None = None,
+                         view: torch.Tensor | None = None):
+    "Visibility-weighted mean L1 distance (in image sides) of H(G(x))'s keypoints from x's (`coords_errors`)."
+    e, v = coords_errors(pred, cached, size, num_keypoints, temperature, target, skel_retarget, real_size, view)
+    return reduce_loss(weighted_mean(e.abs().sum(-1), v), reduction)
 
 # %% ../nbs/08_skeleton.ipynb #f7158ce4
 def straight_through_clip(t: torch.Tensor, lo: float, hi: float) -> torch.Tensor:
@@ -318,8 +327,30 @@ class PointSkeletonTerm(SkeletonTerm):
 
     def __post_init__(self): check_skeleton_settings(self.skel_loss, self.skel_views, self.skel_retarget)
 
-    def view(self, fakes: torch.Tensor) -> tuple[torch.Tensor, dict]:
+    def view(self, fakes: torch.Tensor, pairs: bool = False) -> tuple[torch.Tensor, dict]:
+        "`pairs`: the second half of `fakes` are the next frames of the first, seen in the same views."
         options = {"skel_retarget": True} if self.skel_retarget else {}
         if not self.skel_views: return fakes, options
-        views = random_views(len(fakes), self.skel_views, fakes.device, self.generator)
+        views = random_views(len(fakes) // (1 + pairs), self.skel_views, fakes.device, self.generator)
+        if pairs: views = {k: torch.cat([v, v]) if torch.is_tensor(v) else v for k, v in views.items()}
         return view_images(fakes, views, self.generator), {**options, "view": views["theta"]}
+
+# %% ../nbs/08_skeleton.ipynb #bed5121c
+@patch
+def __call__(self: PointSkeletonTerm, H, fake_B, fake_A, cached_x, cached_y, nxt=None):
+    """(L_skel of G, of F); with `nxt` = (G(x′), F(y′), H(x′), H(y′)) of the next frames, also (L_temp of G, of F)."""
+    if nxt is None: return SkeletonTerm.__call__(self, H, fake_B, fake_A, cached_x, cached_y)
+    if self.skel_loss != "coords":
+        raise SkeletonCycleGANError(f"the frame-to-frame term compares points of the coords form, not "
+                                    f"{self.skel_loss!r}: use skel_loss='coords' or lambda_temp=0.")
+    cached = (cached_x, cached_y, *nxt[2:])
+    if any(c is None for c in cached):
+        raise SkeletonCycleGANError("the frame-to-frame term needs H's cached outputs of x, y and their next frames.")
+    B = len(fake_B)
+    seen, options = self.view(torch.cat([fake_B, fake_A, *nxt[:2]]), pairs=True)
+    both = {k: torch.cat([c[k] for c in cached]) for k in set.intersection(*(set(c) for c in cached))}
+    e, v = coords_errors(run_H(H, seen), both, fake_B.shape[-1], H.num_keypoints, **options)
+    skel = weighted_mean(e.abs().sum(-1), v)
+    (e0, e1), (v0, v1) = e.chunk(2), v.chunk(2)
+    temp = weighted_mean((e1 - e0).abs().sum(-1), torch.minimum(v0, v1))
+    return skel[:B].mean(), skel[B:2 * B].mean(), temp[:B].mean(), temp[B:].mean()

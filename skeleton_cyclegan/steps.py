@@ -84,7 +84,7 @@ def objective(cfg: TrainConfig, generator: torch.Generator | None = None) -> Obj
     skeleton = None
     if cfg.skeleton_on:
         skeleton = PointSkeletonTerm(cfg.skel_loss, cfg.skel_views, cfg.skel_retarget, generator)
-    return Objective(cfg.lambda_cyc, cfg.lambda_identity, skeleton)
+    return Objective(cfg.lambda_cyc, cfg.lambda_identity, skeleton, cfg.lambda_temp if skeleton else 0.0)
 
 def set_requires_grad(nets, flag: bool):
     for n in nets:
@@ -96,9 +96,10 @@ class GeneratorStep(nn.Module):
         super().__init__()
         self.G, self.F, self.objective = G, F, objective
 
-    def forward(self, x, y, cached_x, cached_y, D_A, D_B, H, lambda_skel, autocast) -> GeneratorLosses:
+    def forward(self, x, y, cached_x, cached_y, D_A, D_B, H, lambda_skel, autocast, nxt=None) -> GeneratorLosses:
         with autocast():   # G, F and D in bf16 when asked; the skeleton term runs H in float32 by itself
-            return generator_loss(self.G, self.F, D_A, D_B, x, y, self.objective, H, cached_x, cached_y, lambda_skel)
+            return generator_loss(self.G, self.F, D_A, D_B, x, y, self.objective, H, cached_x, cached_y, lambda_skel,
+                                  nxt)
 
 class DiscriminatorStep(nn.Module):
     "The D step's forward: D_A on real A vs pooled F(y), D_B on real B vs pooled G(x) (LSGAN, halved as the reference)."
@@ -185,7 +186,7 @@ class StopAfter(Callback):
 class NonFiniteLossError(SkeletonCycleGANError):
     "A loss became NaN or infinite; the last good checkpoint is kept."
 
-LOSS_TERMS = ["gan_G", "gan_F", "cyc_A", "cyc_B", "idt_A", "idt_B", "skel_G", "skel_F",
+LOSS_TERMS = ["gan_G", "gan_F", "cyc_A", "cyc_B", "idt_A", "idt_B", "skel_G", "skel_F", "temp_G", "temp_F",
               "lambda_skel", "skel_weighted", "G_total", "D_A", "D_B"]
 
 # %% ../nbs/09b_steps.ipynb #4e5ccc28
@@ -210,7 +211,7 @@ def plot_losses(log_path, out_png, smooth: int = 25):
     rows = [json.loads(l) for l in Path(log_path).read_text().splitlines() if l.strip()]
     if not rows: return None
     groups = [("generator", ["gan_G", "gan_F", "G_total"]), ("cycle / identity", ["cyc_A", "cyc_B", "idt_A", "idt_B"]),
-              ("skeleton", ["skel_G", "skel_F", "skel_weighted"]), ("λ_skel", ["lambda_skel"]),
+              ("skeleton", ["skel_G", "skel_F", "skel_weighted", "temp_G", "temp_F"]), ("λ_skel", ["lambda_skel"]),
               ("discriminators", ["D_A", "D_B"])]
     groups = [g for g in ((t, [k for k in ks if k in rows[0]]) for t, ks in groups) if g[1]]
     fig, axs = plt.subplots(len(groups), 1, figsize=(8, 2.4 * len(groups)), sharex=True, squeeze=False)

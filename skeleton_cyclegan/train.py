@@ -22,9 +22,7 @@ from tqdm.auto import tqdm
 import skeleton_cyclegan
 from .core import SkeletonCycleGANError, ensure_dir, patch, remove_leftovers
 from .pose import pose_backend
-from .folder import ensure_pose_cache
-from .prepare import as_prepared
-from .data import UnpairedDataset
+from .data import UnpairedDataset, training_data
 from .device_data import DeviceBatches
 from .networks import cyclegan_networks
 from .losses import LambdaSkel
@@ -40,11 +38,11 @@ from .run_folder import RunLock, run_folder, trim_log
 from .graph import StepGraph, warm_up
 from .budget import TimeBudget, agree
 
-_all_ = ["Callback", "StopAfter", "NonFiniteLossError", "TrainConfig"]   # where users have always found them
+_all_ = ["Callback", "StopAfter", "NonFiniteLossError", "TrainConfig", "training_data"]   # where users found them
 _log = logging.getLogger(__name__)
 
 # %% auto #0
-__all__ = ['Trainer', 'training_data', 'train', 'Callback', 'StopAfter', 'NonFiniteLossError', 'TrainConfig']
+__all__ = ['Trainer', 'train', 'Callback', 'StopAfter', 'NonFiniteLossError', 'TrainConfig', 'training_data']
 
 # %% ../nbs/10_train.ipynb #79f4bb21
 class Trainer(RunRecord):
@@ -81,8 +79,13 @@ class Trainer(RunRecord):
 # %% ../nbs/10_train.ipynb #e5b06e82
 @patch
 def _offsets(self: Trainer):
-    "Give the dataset its offsets to the other build when the skeleton term's target needs them (once)."
+    "Give the dataset its offsets to the other build when the skeleton term's target needs them (once), next frames."
     cfg, ds = self.cfg, self.dataset
+    if cfg.lambda_temp and not getattr(ds, "temporal", False):   # L_temp: items with their next frames
+        if not isinstance(ds, UnpairedDataset):
+            raise SkeletonCycleGANError("lambda_temp needs each frame's successor: use an UnpairedDataset, or set "
+                                        "lambda_temp=0.")
+        ds.temporal = True
     if not (cfg.skeleton_on and cfg.skel_retarget) or getattr(ds, "offsets", None) is not None: return
     if not hasattr(ds, "set_offsets"):
         raise SkeletonCycleGANError("skel_retarget needs the dataset's offsets to the other build: use an "
@@ -226,13 +229,14 @@ def _cached(self: Trainer, batch, side, img):
 
 # %% ../nbs/10_train.ipynb #dea43f38
 @patch
-def _step(self: Trainer, x, y, cx, cy) -> tuple[dict, torch.Tensor, torch.Tensor]:
-    "The updates of one iteration: G step (D frozen), then D_A and D_B on pooled fakes. (terms, F(y), G(x))."
+def _step(self: Trainer, x, y, cx, cy, nxt=None) -> tuple[dict, torch.Tensor, torch.Tensor]:
+    """The updates of one iteration: G step (D frozen), then D_A and D_B on pooled fakes. (terms, F(y), G(x)).
+    `nxt`: the next frames for L_temp (x′, y′, H(x′), H(y′))."""
     cfg, prec = self.cfg, self.precision
     set_requires_grad((self.D_A, self.D_B), False)
     self.opt_G.zero_grad(set_to_none=True)
     lam = self.balancer if self.balancer is not None else (cfg.lambda_skel or 0.0)
-    o = self.g_step(x, y, cx, cy, *self._D_frozen, self.H, lam, self._autocast)
+    o = self.g_step(x, y, cx, cy, *self._D_frozen, self.H, lam, self._autocast, nxt)
     t = dict(o.terms)
     if cfg.skeleton_on:
         l = o.lambda_skel
@@ -248,14 +252,20 @@ def _step(self: Trainer, x, y, cx, cy) -> tuple[dict, torch.Tensor, torch.Tensor
     t["D_A"], t["D_B"] = d_A.detach(), d_B.detach()
     return t, o.fake_A.detach(), o.fake_B.detach()
 
+# %% ../nbs/10_train.ipynb #8345919b
 @patch
 def train_step(self: Trainer, batch) -> dict:
     "One iteration (eager, or a replay of its CUDA graph). Returns the loss terms as 0-d tensors on the device."
     x, y = self._to(batch["x"]), self._to(batch["y"])
     cx, cy = (self._cached(batch, "x", x), self._cached(batch, "y", y)) if self.cfg.skeleton_on else (None, None)
-    if self._graph is not None: (t, fake_A, fake_B), (x, y, cx, cy) = self._graph(x, y, cx, cy), self._graph.static
-    elif self.graphs and self.pool_A.full and self.pool_B.full: t, fake_A, fake_B = self._capture(x, y, cx, cy)
-    else: t, fake_A, fake_B = self._step(x, y, cx, cy)
+    nxt = None
+    if self.cfg.lambda_temp:   # the next frames, for L_temp
+        xn, yn = self._to(batch["xn"]), self._to(batch["yn"])
+        nxt = (xn, yn, self._cached(batch, "xn", xn), self._cached(batch, "yn", yn))
+    if self._graph is not None:
+        (t, fake_A, fake_B), (x, y, cx, cy, _) = self._graph(x, y, cx, cy, nxt), self._graph.static
+    elif self.graphs and self.pool_A.full and self.pool_B.full: t, fake_A, fake_B = self._capture(x, y, cx, cy, nxt)
+    else: t, fake_A, fake_B = self._step(x, y, cx, cy, nxt)
     self.sched_G.step(); self.sched_D.step()
     self.iteration += 1
     self._last = (x, y, fake_A, fake_B, cx, cy)
@@ -264,19 +274,19 @@ def train_step(self: Trainer, batch) -> dict:
 
 # %% ../nbs/10_train.ipynb #77c148f1
 @patch
-def _capture(self: Trainer, x, y, cx, cy):
+def _capture(self: Trainer, *inputs):
     "A few warm-up steps on a side stream, then the step recorded as a CUDA graph (eager from then on if that fails)."
     if self._warm < 3:
         self._warm += 1
-        return warm_up(self._step, x, y, cx, cy)
+        return warm_up(self._step, *inputs)
     gens = [g for g in (self.view_gen, self.pool_A.gen, self.pool_B.gen) if g is not None]
     try:
-        self._graph = StepGraph(self._step, (x, y, cx, cy), gens)
-        return self._graph(x, y, cx, cy)
+        self._graph = StepGraph(self._step, inputs, gens)
+        return self._graph(*inputs)
     except RuntimeError as e:   # an operation that cannot be captured: train on without graphs
         _log.warning(f"CUDA graphs are off for this run: the capture failed ({str(e).strip().splitlines()[0][:200]})")
         self.graphs, self._graph = False, None
-        return self._step(x, y, cx, cy)
+        return self._step(*inputs)
 
 # %% ../nbs/10_train.ipynb #39aa7682
 @patch
@@ -363,19 +373,6 @@ def _fit_budget(self: Trainer, bar):
         _log.info(f"time budget {self.cfg.time_budget:g} min: about {end} iterations at "
                   f"{1 / self.budget.rate:.3g} it/s"); self._budget_said = True
     self.total_iters = max(end, self.iteration); bar.total = self.total_iters
-
-# %% ../nbs/10_train.ipynb #cc22ea95
-def training_data(a, b, cfg: TrainConfig, H, rank: int = 0, world: int = 1, progress: bool = True):
-    "A and B prepared (rank 0 first, the others then read its cache) with H(real) cached for `cfg.pose_backend`."
-    track_H = H if H is not None and pose_backend(H).tracks else None   # prepare tracks with BlazePose
-    for turn in ((0, 1) if world > 1 else (0,)):
-        if (rank == 0) == (turn == 0):
-            A, B = (as_prepared(s, max(256, cfg.size), H=track_H, progress=progress) for s in (a, b))
-            if cfg.skeleton_on: A, B = (ensure_pose_cache(P, H, progress=progress) for P in (A, B))   # once
-        if world > 1: dist.barrier()
-    backend = cfg.pose_backend
-    if not cfg.skeleton_on and not all(backend in P.pose_backends for P in (A, B)): backend = A.primary_backend
-    return UnpairedDataset(A, B, size=cfg.size, load_size=cfg.load_size, flip=cfg.flip, seed=cfg.seed, backend=backend)
 
 # %% ../nbs/10_train.ipynb #488b55bb
 def train(a, b, out, cfg: TrainConfig | None = None, resume: bool = False, callbacks=(), H=None,

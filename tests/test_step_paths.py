@@ -136,3 +136,23 @@ def test_a_step_reads_nothing_back_from_the_device(tmp_path, prepared, H, monkey
     for _ in range(4): t = tr.train_step(next(batches))
     monkeypatch.undo()
     assert reads == [] and tr.pool_A.full and tr.balancer.steps == 7 and set(t) >= {"skel_G", "lambda_skel", "D_A"}
+
+
+def test_frame_to_frame_term_trains_alike_on_every_path(tmp_path, prepared, H):
+    # L_temp adds G and F on the next frames: the graph plumbing and the frames on the device carry them too
+    ds = _ds(prepared)
+    tr = T.Trainer(tiny(lambda_temp=1.0), ds, tmp_path / "eager", H=H, progress=False)
+    assert ds.temporal                                           # the trainer asked the dataset for next frames
+    tr.fit()
+    log = _log(tmp_path / "eager")
+    assert all(r["temp_G"] > 0 and np.isfinite(r["temp_F"]) for r in log)
+    for name, kw in (("graph", dict(cuda_graphs=True)), ("device", dict(data_on_device=True))):
+        g = T.Trainer(tiny(lambda_temp=1.0, **kw), _ds(prepared), tmp_path / name, H=H, progress=False)
+        g.fit()
+        assert _log(tmp_path / name) == log, name
+    assert g._device_data is not None
+    plain = T.Trainer(tiny(), _ds(prepared), tmp_path / "plain", H=H, progress=False)
+    plain.fit()
+    assert "temp_G" not in _log(tmp_path / "plain")[0] and not plain.dataset.temporal
+    with pytest.raises(SkeletonCycleGANError, match="needs each frame's successor"):
+        T.Trainer(tiny(lambda_temp=1.0), [dict(x=0)], tmp_path / "bad", H=H, progress=False)

@@ -165,7 +165,7 @@ def t_real_videos():
     _, S = summary("cpu-real-128")
     keys = ["angle_err", "arms_angle_err", "j2_angle_err", "pck10", "h_gap", "called_B", "jitter_ratio", "detail",
             "train_seconds"]
-    order = {c: i for i, c in enumerate(["plain", "coords", "coords rt", "coords rt views"])}
+    order = {c: i for i, c in enumerate(["plain", "coords", "coords temp", "coords rt", "coords rt views"])}
     rows = [[p, c, f"{b:,}", str(S[(p, c, b)]["angle_err"][2])] + [cell(S[(p, c, b)].get(k), k) for k in keys]
             for p, c, b in sorted(S, key=lambda k: (k[0], k[2], order.get(k[1], 9), k[1]))]
     return md(["direction", "candidate", "it.", "seeds"] + [HEAD[k] for k in keys], rows)
