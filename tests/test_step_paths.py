@@ -145,12 +145,13 @@ def test_frame_to_frame_term_trains_alike_on_every_path(tmp_path, prepared, H):
     assert ds.temporal                                           # the trainer asked the dataset for next frames
     tr.fit()
     log = _log(tmp_path / "eager")
-    assert all(r["temp_G"] > 0 and np.isfinite(r["temp_F"]) for r in log)
+    assert all(r["temp_G"] >= 0 and r["temp_F"] >= 0 for r in log) and any(r["temp_G"] > 0 for r in log)
+    runs = {}
     for name, kw in (("graph", dict(cuda_graphs=True)), ("device", dict(data_on_device=True))):
-        g = T.Trainer(tiny(lambda_temp=1.0, **kw), _ds(prepared), tmp_path / name, H=H, progress=False)
+        runs[name] = g = T.Trainer(tiny(lambda_temp=1.0, **kw), _ds(prepared), tmp_path / name, H=H, progress=False)
         g.fit()
         assert _log(tmp_path / name) == log, name
-    assert g._device_data is not None
+    assert runs["graph"]._graph is not None and runs["device"]._device_data is not None   # the paths were taken
     plain = T.Trainer(tiny(), _ds(prepared), tmp_path / "plain", H=H, progress=False)
     plain.fit()
     assert "temp_G" not in _log(tmp_path / "plain")[0] and not plain.dataset.temporal
