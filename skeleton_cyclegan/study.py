@@ -18,8 +18,8 @@ from .evaluate import slug
 
 # %% auto #0
 __all__ = ['STUDY_VERSION', 'DEFAULT_STUDY', 'METRICS', 'EXTRA', 'ACCEPTANCE', 'REAL_ACCEPTANCE', 'check_study', 'load_study',
-           'run_config', 'run_folder', 'collect', 'summarize', 'summary_table', 'bounds_table', 'acceptance',
-           'not_worse', 'curves_figure', 'report']
+           'footage_pair', 'run_config', 'run_folder', 'collect', 'summarize', 'summary_table', 'bounds_table',
+           'acceptance', 'not_worse', 'curves_figure', 'report']
 
 # %% ../nbs/14_study.ipynb #0da6b1d3
 STUDY_VERSION = 1
@@ -80,6 +80,12 @@ def check_study(study: dict) -> dict:
 def load_study(path=None) -> dict:
     "The study in the JSON file `path` (None: `DEFAULT_STUDY`), checked."
     return check_study(DEFAULT_STUDY if path is None else load_json(path))
+
+# %% ../nbs/14_study.ipynb #9120a8ff
+def footage_pair(study: dict, pair: str) -> bool:
+    "Whether `pair` of the study names a video (footage under ../shared/data) rather than two synthetic dancers."
+    from skeleton_cyclegan.synthetic import DOMAINS
+    return any(study["pairs"][pair][k] not in DOMAINS for k in ("A", "B"))
 
 # %% ../nbs/14_study.ipynb #be24e84b
 def run_config(study: dict, candidate: str, seed: int, device=None) -> TrainConfig:

@@ -7,9 +7,8 @@ from pathlib import Path
 import pytest
 
 from skeleton_cyclegan.cli import main
-from skeleton_cyclegan.study import (DEFAULT_STUDY, acceptance, collect, load_study, not_worse, run_config, run_folder,
-                                     summary_table)
-from skeleton_cyclegan.synthetic import DOMAINS
+from skeleton_cyclegan.study import (DEFAULT_STUDY, acceptance, collect, footage_pair, load_study, not_worse,
+                                     run_config, run_folder, summary_table)
 
 
 def _tiny():
@@ -90,7 +89,7 @@ def test_kept_results_are_reproduced_by_their_study_json(kept):
         if used.exists():
             was.update({k: json.loads(used.read_text())[k] for k in ("skel_views", "skel_retarget") if was[k] is None})
         cfg = run_config(study, m["candidate"], m["seed"])
-        r = cfg.resolved("cpu", footage=study["pairs"][m["pair"]]["A"] not in DOMAINS)   # real videos: their own auto
+        r = cfg.resolved("cpu", footage=footage_pair(study, m["pair"]))   # real videos: their own auto
         now = {**asdict(cfg), "skel_views": r.skel_views, "skel_retarget": r.skel_retarget}   # in effect (auto resolved)
         ignore = {"device"} | (set() if cfg.lambda_skel != 0 else {"skel_loss", "skel_views", "skel_retarget"})   # moot
         diff = {k: (v, now.get(k)) for k, v in was.items() if k not in ignore and now.get(k) != v}

@@ -14,16 +14,13 @@ from pathlib import Path
 
 from PIL import Image
 
+from skeleton_cyclegan.study import footage_pair
+
 
 def small_png(src: Path, dst: Path, scale: float = 0.75):
     im = Image.open(src).convert("RGB")
     im = im.resize((round(im.width * scale), round(im.height * scale)), Image.LANCZOS)
     im.quantize(colors=128, method=Image.Quantize.MEDIANCUT).save(dst, optimize=True)
-
-
-def is_footage(study: dict, pair: str) -> bool:
-    "Whether `pair` of the study is made of video files (real footage) rather than synthetic dancers."
-    return any(Path(str(study["pairs"].get(pair, {}).get(k, ""))).suffix for k in ("A", "B"))
 
 
 def main(src, dst):
@@ -38,10 +35,13 @@ def main(src, dst):
         out.mkdir(parents=True, exist_ok=True)
         for f in ("config.json", "metrics.json", "snapshot_seconds.json"):
             if (run / f).exists(): shutil.copy2(run / f, out / f)
-        footage = is_footage(study, json.loads(m.read_text())["pair"])
+        footage = footage_pair(study, json.loads(m.read_text())["pair"])
         if (run / "grid.png").exists() and not footage: small_png(run / "grid.png", out / "grid.png")
     print(f"kept {len(list(dst.rglob('metrics.json')))} runs in {dst}")
 
 
 if __name__ == "__main__":
+    if len(sys.argv) != 3 or not (Path(sys.argv[1]) / "study.json").exists():
+        sys.exit("usage: python tools/keep_study_results.py STUDY_OUT study/results/NAME (STUDY_OUT: a study folder "
+                 "with its study.json)")
     main(*sys.argv[1:3])
