@@ -203,8 +203,7 @@ def choice_problems(cfg: TrainConfig) -> list[str]:
     views = v if isinstance(v, (int, float)) and math.isfinite(v) and v >= 0 else 0.0   # a bad value: said above
     try: check_skeleton_settings(cfg.skel_loss, views, bool(cfg.skel_retarget))
     except SkeletonCycleGANError as e: out.append(str(e))
-    t = cfg.lambda_temp
-    temp = isinstance(t, (int, float)) and math.isfinite(t) and t > 0   # a bad number: said above
+    temp = not _bad(cfg.lambda_temp, lambda v: math.isfinite(v) and v > 0)   # a bad number: said above
     if temp and (cfg.skel_loss != "coords" or cfg.lambda_skel == 0):
         out.append(f"lambda_temp={cfg.lambda_temp!r} weighs a term on the coords form's points, relative to L_skel: "
                    "use skel_loss='coords' with the skeleton term on, or lambda_temp=0.")
