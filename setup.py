@@ -32,7 +32,8 @@ setuptools.setup(
         "Natural Language :: " + c["language"].title(),
         "Programming Language :: Python :: 3",
     ],
-    packages=setuptools.find_packages(include=[c["lib_name"], c["lib_name"] + ".*"]),
+    # models/ holds the zoo (data, no __init__.py): named as a package so that setuptools keeps shipping it
+    packages=setuptools.find_packages(include=[c["lib_name"], c["lib_name"] + ".*"]) + [c["lib_name"] + ".models"],
     include_package_data=True,
     python_requires=">=" + min_python,
     install_requires=c["requirements"].split(),

@@ -4,6 +4,7 @@ imports with the core requirements alone (extras and dev tools hidden), and the 
 repository's URL with that metadata."""
 import ast
 import configparser
+import json
 import re
 import shutil
 import subprocess
@@ -130,6 +131,9 @@ def test_installs_from_the_repository_url(tmp_path):
     wheel = zipfile.ZipFile(next(tmp_path.glob("*.whl")))
     names = wheel.namelist()
     assert "skeleton_cyclegan/cli.py" in names and "skeleton_cyclegan/_modidx.py" in names
+    zoo = json.loads((ROOT / "skeleton_cyclegan" / "models" / "zoo.json").read_text())["models"]
+    shipped = {"zoo.json"} | {m[k] for m in zoo.values() for k in ("file", "card")}
+    assert {f"skeleton_cyclegan/models/{f}" for f in shipped} <= set(names), "the model zoo is not all in the wheel"
     meta = wheel.read(next(n for n in names if n.endswith(".dist-info/METADATA"))).decode()
     reqs = re.findall(r"^Requires-Dist: (.+)$", meta, re.M)
     core, extras = declared(c)
