@@ -5,8 +5,10 @@
   (c) default: TrainConfig() as it is (coords form, random views, retargeting to the other build, λ_skel automatic)
   (d) (c) recomputing H(real) every step instead of reading the dataset's cache
   (e) (c) with bf16 autocast for G and D (H stays float32)
+  (f) coords form, no views, no retargeting (what footage resolves to)
+  (g) (f) with the frame-to-frame term L_temp (lambda_temp 1: G, F and H also see each frame's successor)
 
-Skeleton-term overhead = (c) / (b) (target ≤ 1.15).
+Skeleton-term overhead = (c) / (b) (target ≤ 1.15); L_temp's = (g) / (f) (`--objectives f,g`: not in the default).
 The data are two synthetic dancers (8 frames each) prepared at max(256, size) as `train` prepares them, with H(real)
 cached, read through `train.training_data` and handed to the Trainer, which gives the dataset its retarget offsets
 on its own path. Items are collated before timing (the loader's cost is bench/data.py's); `train_step` is timed with
@@ -47,6 +49,8 @@ OBJECTIVES = {
     "c": ("default (coords, views, retarget, λ_skel auto)", dict()),
     "d": ("default, H(real) recomputed every step", dict(cache_h_real=False)),
     "e": ("default + bf16 autocast", dict(amp="bf16")),
+    "f": ("coords, no views, no retarget (footage)", dict(skel_views=0.0, skel_retarget=False)),
+    "g": ("(f) + L_temp (lambda_temp 1)", dict(skel_views=0.0, skel_retarget=False, lambda_temp=1.0)),
 }
 # the GPU rows: the run settings a user picks (TrainConfig's amp and cuda_graphs; data_on_device stays automatic)
 GPU_MODES = {"fp32": dict(amp="off", cuda_graphs=False), "bf16": dict(amp="bf16", cuda_graphs=False),
@@ -212,6 +216,9 @@ def cpu_table(a, work, data, failed) -> None:
             if rb and rc:
                 print(f"{S}² ({'wall' if what == 'sec' else 'CPU'} time): skeleton-term overhead (c)/(b) = "
                       f"{rc / rb:.2f} (target ≤ 1.15)" + (f", (c)/(a) = {rc / ra:.2f}" if ra else ""))
+            rf, rg = (rows.get((S, k), {}).get(what) for k in "fg")
+            if rf and rg:
+                print(f"{S}² ({'wall' if what == 'sec' else 'CPU'} time): L_temp overhead (g)/(f) = {rg / rf:.2f}")
     d = next((r for r in rows.values() if "machine" in r), None)
     if d: print(f"machine: {d['machine']}; load average {os.getloadavg()[0]:.1f}; H: {d['H']}")
 
@@ -288,7 +295,7 @@ def parse(argv=None):
     p.add_argument("--flops", action="store_true", help="count GFLOP per iteration of (a)-(d) instead of timing")
     p.add_argument("--sizes", default=None, help="CPU: comma-separated sizes (default 128,256)")
     p.add_argument("--gpu-size", type=int, default=None, help="GPU: the size (default 256)")
-    p.add_argument("--objectives", default=None, help="which of a,b,c,d,e (CPU default: all; GPU default: c)")
+    p.add_argument("--objectives", default=None, help="which of a-g (CPU default: a,b,c,d,e; GPU default: c)")
     p.add_argument("--repeats", type=int, default=None, help="timed repetitions (CPU default 3, GPU 5)")
     p.add_argument("--warmup", type=int, default=1, help="CPU: untimed iterations first")
     p.add_argument("--iters", type=int, default=None, help="GPU: iterations per timed repetition (default 20)")
