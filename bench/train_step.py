@@ -43,14 +43,16 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from skeleton_cyclegan.config import auto_skeleton
+
 OBJECTIVES = {
     "a": ("reference: identity 0.5, no skeleton", dict(lambda_identity=0.5, lambda_skel=0.0)),
     "b": ("paper, no skeleton term", dict(lambda_skel=0.0)),
     "c": ("default (coords, views, retarget, λ_skel auto)", dict()),
     "d": ("default, H(real) recomputed every step", dict(cache_h_real=False)),
     "e": ("default + bf16 autocast", dict(amp="bf16")),
-    "f": ("coords, no views, no retarget (footage)", dict(skel_views=0.0, skel_retarget=False)),
-    "g": ("(f) + L_temp (lambda_temp 1)", dict(skel_views=0.0, skel_retarget=False, lambda_temp=1.0)),
+    "f": ("coords, no views, no retarget (footage)", auto_skeleton("coords", footage=True)),
+    "g": ("(f) + L_temp (lambda_temp 1)", dict(auto_skeleton("coords", footage=True), lambda_temp=1.0)),
 }
 # the GPU rows: the run settings a user picks (TrainConfig's amp and cuda_graphs; data_on_device stays automatic)
 GPU_MODES = {"fp32": dict(amp="off", cuda_graphs=False), "bf16": dict(amp="bf16", cuda_graphs=False),
