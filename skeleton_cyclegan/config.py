@@ -86,6 +86,9 @@ class ObjectiveSettings:
     lambda_temp: float = setting(0.0, "frame to frame: weight of L_temp, the change of G(x)'s point errors from a "
                                       "frame to the next, relative to L_skel (coords; 0: off; trains G on x's next "
                                       "frame too)")
+    lambda_mask: float = setting(0.0, "person mask: weight of L_mask, how far the person mask H finds in G(x) is from "
+                                      "the one it finds in x, relative to L_skel (BlazePose's segmentation, cached "
+                                      "once per frame; 0: off)")
     pose_backend: str = setting("blazepose", "pose network H (CLI: --pose); its H(real) is cached once per dataset")
     cache_h_real: bool = setting(True, "take H(real) from the dataset's cache (off: recompute it every step)")
 
@@ -177,7 +180,7 @@ def setting_problems(cfg: TrainConfig) -> list[str]:
     checks += [("lr", lambda v: finite(v) and v > 0, "a finite number > 0")]
     checks += [(n, lambda v: finite(v) and 0 <= v < 1, "a number in [0, 1)") for n in ("beta1", "beta2")]
     checks += [(n, lambda v: finite(v) and v >= 0, "a finite number ≥ 0")
-               for n in ("lambda_cyc", "lambda_identity", "skel_ratio", "lambda_temp")]
+               for n in ("lambda_cyc", "lambda_identity", "skel_ratio", "lambda_temp", "lambda_mask")]
     optional = [("load_size", lambda v: v >= cfg.size, f"≥ size ({cfg.size})"), ("n_blocks", lambda v: v >= 0, "≥ 0"),
                 ("max_iters", lambda v: v >= 1, "≥ 1"), ("num_workers", lambda v: v >= 0, "≥ 0"),
                 ("lambda_skel", lambda v: finite(v) and v >= 0, "a finite number ≥ 0"),
@@ -207,6 +210,12 @@ def choice_problems(cfg: TrainConfig) -> list[str]:
     if temp and (cfg.skel_loss != "coords" or cfg.lambda_skel == 0):
         out.append(f"lambda_temp={cfg.lambda_temp!r} weighs a term on the coords form's points, relative to L_skel: "
                    "use skel_loss='coords' with the skeleton term on, or lambda_temp=0.")
+    mask = not _bad(cfg.lambda_mask, lambda v: math.isfinite(v) and v > 0)
+    masks = cfg.pose_backend in POSE_BACKENDS and POSE_BACKENDS[cfg.pose_backend].person_mask
+    if mask and (not masks or cfg.lambda_skel == 0):
+        out.append(f"lambda_mask={cfg.lambda_mask!r} weighs H's person masks, relative to L_skel: use a pose network "
+                   f"that gives them ({', '.join(n for n, b in POSE_BACKENDS.items() if b.person_mask)}) with the "
+                   "skeleton term on, or lambda_mask=0.")
     return out
 
 # %% ../nbs/09_config.ipynb #c117a887

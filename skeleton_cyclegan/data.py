@@ -13,6 +13,7 @@ import torch.nn.functional as tF
 from .core import SkeletonCycleGANError, patch
 from .pose import pose_backend
 from .folder import PreparedVideo, ensure_pose_cache
+from .mask import ensure_mask_cache
 from .prepare import as_prepared
 
 # %% auto #0
@@ -38,7 +39,8 @@ class UnpairedDataset(torch.utils.data.Dataset):
     "Unaligned (x from A, y from B) pairs with cached H heatmaps, augmented by resize-up, random crop and flip."
     def __init__(self, A, B, size=None, load_size=None, flip=True, seed=0, backend="blazepose",
                  offsets=None,     # (rA, rB): per-frame offsets of H's points, served as `rx`, `ry` (`set_offsets`)
-                 temporal=False):  # items also carry each side's next frame (`xn`, `hxn`, …), augmented alike
+                 temporal=False,   # items also carry each side's next frame (`xn`, `hxn`, …), augmented alike
+                 masks=False):     # items also carry x's and y's cached person masks (`mx`, `my`), for L_mask
         self.A = A if isinstance(A, PreparedVideo) else PreparedVideo(A)
         self.B = B if isinstance(B, PreparedVideo) else PreparedVideo(B)
         self.size = int(size or self.A.size)
@@ -55,7 +57,8 @@ class UnpairedDataset(torch.utils.data.Dataset):
                 f"the '{backend}' caches do not fit together: flip_index has {len(self.flip_index)} entries, A's "
                 f"heatmaps are {tuple(self.hA.shape[1:])}, B's {tuple(self.hB.shape[1:])}; make both with the "
                 "same H (`ensure_pose_cache`).")
-        self.offsets, self.temporal = None, bool(temporal)
+        self.offsets, self.temporal, self.masks = None, bool(temporal), bool(masks)
+        if self.masks: self.A.person_masks(backend); self.B.person_masks(backend)   # a clear error now if missing
         if offsets is not None: self.set_offsets(*offsets)
         self.next_A, self.next_B = (next_frames(len(P), P.frame_times) for P in (self.A, self.B))
 
@@ -108,6 +111,15 @@ def _view(self: UnpairedDataset, P, heat, i, draw, offsets=None):
         if r is not None: r = r[self.flip_index]; r[:, 0] = -r[:, 0]
     return img.contiguous(), h.contiguous(), lm, vis, flip, r
 
+@patch
+def _mask(self: UnpairedDataset, P, i, draw):
+    "Frame `i`'s cached person mask (s, s) of `P`, cut and flipped by `draw` as its image is."
+    S, L, s = P.size, self.load_size, self.size
+    ox, oy, flip = draw
+    m = torch.from_numpy(np.array(P.person_masks(self.backend)[i], np.float32))[None]
+    if (L, s) != (S, S) or ox or oy: m = _crop_heatmaps(m, S, L, s, ox, oy)
+    return (m.flip(-1) if flip else m)[0].contiguous()
+
 # %% ../nbs/04b_data.ipynb #e0b5d8f3
 @patch
 def __getitem__(self: UnpairedDataset, i):
@@ -121,12 +133,14 @@ def __getitem__(self: UnpairedDataset, i):
     y, hy, ly, vy, fy, ry = self._view(self.B, self.hB, ib, dB, rB)
     item = dict(x=x, y=y, hx=hx, hy=hy, ia=ia, ib=ib, lx=lx, ly=ly, vx=vx, vy=vy, flip_x=fx, flip_y=fy)
     if self.offsets is not None: item.update(rx=rx, ry=ry)
+    if self.masks: item.update(mx=self._mask(self.A, ia, dA), my=self._mask(self.B, ib, dB))
     if self.temporal:   # each side's next frame, cropped and flipped as this one: G is asked to move as x moves
         for s, P, heat, j, d, r in (("x", self.A, self.hA, self.next_A[ia], dA, rA),
                                     ("y", self.B, self.hB, self.next_B[ib], dB, rB)):
             img, h, lm, vis, _, rn = self._view(P, heat, int(j), d, r)
             item.update({f"{s}n": img, f"h{s}n": h, f"l{s}n": lm, f"v{s}n": vis})
             if r is not None: item[f"r{s}n"] = rn
+            if self.masks: item[f"m{s}n"] = self._mask(P, int(j), d)
     return item
 
 # %% ../nbs/04b_data.ipynb #3d7a1f5b
@@ -151,8 +165,9 @@ def training_data(a, b, cfg, H, rank: int = 0, world: int = 1, progress: bool = 
         if (rank == 0) == (turn == 0):
             A, B = (as_prepared(s, max(256, cfg.size), H=track_H, progress=progress) for s in (a, b))
             if cfg.skeleton_on: A, B = (ensure_pose_cache(P, H, progress=progress) for P in (A, B))   # once
+            if cfg.skeleton_on and cfg.lambda_mask: A, B = (ensure_mask_cache(P, H, progress=progress) for P in (A, B))
         if world > 1: dist.barrier()
     backend = cfg.pose_backend
     if not cfg.skeleton_on and not all(backend in P.pose_backends for P in (A, B)): backend = A.primary_backend
     return UnpairedDataset(A, B, size=cfg.size, load_size=cfg.load_size, flip=cfg.flip, seed=cfg.seed, backend=backend,
-                           temporal=bool(cfg.lambda_temp))
+                           temporal=bool(cfg.lambda_temp), masks=bool(cfg.skeleton_on and cfg.lambda_mask))

@@ -28,6 +28,7 @@ def _tables(ds: UnpairedDataset) -> dict:
                  lm=(P.pose_landmarks(ds.backend), torch.float32, False),
                  vis=(P.pose_visibility(ds.backend), torch.float32, False))
         if r is not None: t["r"] = (r, torch.float32, False)
+        if ds.masks: t["mask"] = (P.person_masks(ds.backend), torch.float16, False)
         out[side] = t
     return out
 
@@ -134,7 +135,8 @@ def _sync_offsets(self: DeviceBatches):
 # %% ../nbs/04c_device_data.ipynb #b61e3d1d
 @patch
 def _view(self: DeviceBatches, side, p, frames_host) -> tuple:
-    "One side of the batch, augmented by `p` (B, 4) on the device: image, heat maps, landmarks, visibility, offsets."
+    """One side of the batch, augmented by `p` (B, 4) on the device: image, heat maps, landmarks, visibility, offsets,
+    person masks (None when not served)."""
     ds, S = self.dataset, self.sizes[side]
     L, s, fi = ds.load_size, ds.size, self.flip_index
     f = self._frames(side, p[:, 0], frames_host)
@@ -144,6 +146,8 @@ def _view(self: DeviceBatches, side, p, frames_host) -> tuple:
     img = crop_flip(img, ox, oy, flip, s)
     h = f["heat"].float()
     if (L, s) != (S, S): h = crop_heatmaps(h, S, L, s, ox, oy)   # otherwise ox = oy = 0: the cache as it is
+    m = f["mask"].float()[:, None] if "mask" in f else None
+    if m is not None and (L, s) != (S, S): m = crop_heatmaps(m, S, L, s, ox, oy)
     lm = f["lm"] * (L / S) - torch.stack([ox, oy], -1).float()[:, None]
     vis, r = f["vis"], f["r"] * (L / S) if "r" in f else None
     if ds.flip:
@@ -151,7 +155,8 @@ def _view(self: DeviceBatches, side, p, frames_host) -> tuple:
         h = pick(h.flip(-1)[:, fi], h)
         lm, vis = pick(torch.stack([s - lm[:, fi, 0], lm[:, fi, 1]], -1), lm), pick(vis[:, fi], vis)
         if r is not None: r = pick(torch.stack([-r[:, fi, 0], r[:, fi, 1]], -1), r)
-    return img, h.contiguous(), lm, vis, r
+        if m is not None: m = pick(m.flip(-1), m)
+    return img, h.contiguous(), lm, vis, r, None if m is None else m[:, 0].contiguous()
 
 # %% ../nbs/04c_device_data.ipynb #c1e8b635
 @patch
@@ -161,15 +166,18 @@ def batch(self: DeviceBatches, indices) -> dict:
     d = self.draws(indices)
     p = torch.from_numpy(d)
     p = (p.pin_memory() if self.device.type == "cuda" else p).to(self.device, non_blocking=True)
-    (x, hx, lx, vx, rx), (y, hy, ly, vy, ry) = (self._view(side, p[k], d[k, :, 0]) for k, side in enumerate("AB"))
+    (x, hx, lx, vx, rx, mx), (y, hy, ly, vy, ry, my) = (self._view(side, p[k], d[k, :, 0])
+                                                        for k, side in enumerate("AB"))
     flips = p[..., 3].bool()
     out = dict(x=x, y=y, hx=hx, hy=hy, ia=p[0, :, 0].contiguous(), ib=p[1, :, 0].contiguous(), lx=lx, ly=ly,
                vx=vx, vy=vy, flip_x=flips[0], flip_y=flips[1])
     if rx is not None: out.update(rx=rx, ry=ry)
+    if mx is not None: out.update(mx=mx, my=my)
     if self.dataset.temporal:   # each side's next frame under the same crop and flip
         for k, (side, s) in enumerate((("A", "x"), ("B", "y"))):
             pn = torch.cat([self.next[side].index_select(0, p[k, :, 0])[:, None], p[k, :, 1:]], 1)
-            img, h, lm, vis, r = self._view(side, pn, self.next_host[side][d[k, :, 0]])
+            img, h, lm, vis, r, m = self._view(side, pn, self.next_host[side][d[k, :, 0]])
             out.update({f"{s}n": img, f"h{s}n": h, f"l{s}n": lm, f"v{s}n": vis})
             if r is not None: out[f"r{s}n"] = r
+            if m is not None: out[f"m{s}n"] = m
     return out

@@ -14,6 +14,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .core import SkeletonCycleGANError, patch
+from .mask import mask_errors
 from .pose import PoseNet
 
 # %% auto #0
@@ -182,8 +183,9 @@ class SkeletonTerm:
         "What H sees of the fakes, and the form's extra arguments: here the fakes themselves."
         return fakes, {}
 
-    def __call__(self, H: nn.Module, fake_B, fake_A, cached_x: dict | None, cached_y: dict | None, nxt=None):
-        "(L_skel of G, L_skel of F), each a mean over its images."
+    def __call__(self, H: nn.Module, fake_B, fake_A, cached_x: dict | None, cached_y: dict | None, nxt=None,
+                 mask: bool = False):
+        "(L_skel of G, L_skel of F), each a mean over its images; with `mask`, also (L_mask of G, of F)."
         if nxt is not None: raise SkeletonCycleGANError("the frame-to-frame term needs skeleton.PointSkeletonTerm.")
         if cached_x is None or cached_y is None:
             raise SkeletonCycleGANError("the skeleton term needs H's cached outputs of both real batches (cached_x, "
@@ -191,9 +193,18 @@ class SkeletonTerm:
         B = fake_B.shape[0]
         seen, options = self.view(torch.cat([fake_B, fake_A]))
         cached = {k: torch.cat([cached_x[k], cached_y[k]]) for k in cached_x.keys() & cached_y.keys()}
-        per_image = skeleton_loss_from(self.skel_loss, run_H(H, seen), cached, fake_B.shape[-1], H.num_keypoints,
+        pred = run_H(H, seen)
+        per_image = skeleton_loss_from(self.skel_loss, pred, cached, fake_B.shape[-1], H.num_keypoints,
                                        reduction="none", **options)
-        return per_image[:B].mean(), per_image[B:].mean()
+        return (per_image[:B].mean(), per_image[B:].mean()) + (self.masks(pred, cached, options, B) if mask else ())
+
+    def masks(self, pred, cached: dict, options: dict, B: int) -> tuple:
+        "(L_mask of G, of F): H's person mask in the fakes (the first 2·B of `pred`) against x's and y's cached ones."
+        if "mask" not in cached:
+            raise SkeletonCycleGANError("L_mask needs x's and y's cached person masks ('mask'): serve them from the "
+                                        "dataset (`UnpairedDataset(masks=True)`), or set lambda_mask=0.")
+        e = mask_errors(pred, cached["mask"], options.get("view"))   # `mask.mask_errors`
+        return e[:B].mean(), e[B:2 * B].mean()
 
 # %% ../nbs/07_losses.ipynb #ebbe2f5f
 @dataclass
@@ -203,6 +214,7 @@ class Objective:
     lambda_identity: float = 0.0                # the reference's identity term, × λ_cyc (the paper: 0, off)
     skeleton: SkeletonTerm | None = None        # L_skel (None: plain CycleGAN)
     lambda_temp: float = 0.0                    # weight of the frame-to-frame term, relative to L_skel (0: off)
+    lambda_mask: float = 0.0                    # weight of the person-mask term, relative to L_skel (0: off)
 
 @dataclass
 class GeneratorLosses:
@@ -217,8 +229,9 @@ class GeneratorLosses:
 def generator_loss(G, F, D_A, D_B, x, y, objective: Objective, H: nn.Module | None = None,
                    cached_x: dict | None = None, cached_y: dict | None = None,
                    lambda_skel: LambdaSkel | float = 1.0, nxt: tuple | None = None) -> GeneratorLosses:
-    """Eq. 6 for the generators, both directions; `cached_x`, `cached_y`: H(x), H(y) from the data cache; `nxt`:
-    the next frames and theirs (x′, y′, H(x′), H(y′)) for the frame-to-frame term (`skeleton.PointSkeletonTerm`)."""
+    """Eq. 6 for the generators, both directions; `cached_x`, `cached_y`: H(x), H(y) from the data cache (with x's
+    and y's person masks for L_mask); `nxt`: the next frames and theirs (x′, y′, H(x′), H(y′)) for the frame-to-frame
+    term (`skeleton.PointSkeletonTerm`)."""
     o, t = objective, {}
     fake_B, fake_A = G(x), F(y)
     t["gan_G"], t["gan_F"] = lsgan_g_loss(D_B, fake_B), lsgan_g_loss(D_A, fake_A)              # eq. 7
@@ -231,13 +244,13 @@ def generator_loss(G, F, D_A, D_B, x, y, objective: Objective, H: nn.Module | No
         other = other + o.lambda_identity * o.lambda_cyc * (t["idt_A"] + t["idt_B"])
     total, lam = other, 0.0
     if o.skeleton is not None and H is not None and not (isinstance(lambda_skel, (int, float)) and lambda_skel == 0):
-        if o.lambda_temp and nxt is not None:   # G and F on the next frames too: L_temp
-            xn, yn, cxn, cyn = nxt
-            t["skel_G"], t["skel_F"], t["temp_G"], t["temp_F"] = o.skeleton(H, fake_B, fake_A, cached_x, cached_y,
-                                                                            (G(xn), F(yn), cxn, cyn))
-        else: t["skel_G"], t["skel_F"] = o.skeleton(H, fake_B, fake_A, cached_x, cached_y)      # eq. 5
-        skel = t["skel_G"] + t["skel_F"]
+        temp = bool(o.lambda_temp) and nxt is not None   # G and F on the next frames too: L_temp
+        later = (G(nxt[0]), F(nxt[1]), *nxt[2:]) if temp else None
+        names = ["skel_G", "skel_F"] + ["temp_G", "temp_F"] * temp + ["mask_G", "mask_F"] * bool(o.lambda_mask)
+        t.update(zip(names, o.skeleton(H, fake_B, fake_A, cached_x, cached_y, later, mask=bool(o.lambda_mask))))
+        skel = t["skel_G"] + t["skel_F"]                                                        # eq. 5
         lam = lambda_skel(skel, other) if isinstance(lambda_skel, LambdaSkel) else float(lambda_skel)
         if "temp_G" in t: skel = skel + o.lambda_temp * (t["temp_G"] + t["temp_F"])
+        if "mask_G" in t: skel = skel + o.lambda_mask * (t["mask_G"] + t["mask_F"])
         total = other + lam * skel                                                              # eq. 6
     return GeneratorLosses(total, {k: v.detach() for k, v in t.items()}, fake_A, fake_B, lam)

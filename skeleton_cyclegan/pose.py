@@ -324,6 +324,7 @@ class PoseBackend:
     loader: str                           # "module:function" building the network; imported only by `load`
     network: str = ""                     # the `name` of the network `load()` returns (e.g. 'blazepose-full')
     tracks: bool = False                  # its landmarks and the person detector can follow a person in `prepare`
+    person_mask: bool = False             # it also outputs a person mask (`PoseOutput.segmentation`): L_mask
 
     @property
     def num_keypoints(self) -> int: return len(self.keypoint_names)
@@ -334,13 +335,13 @@ class PoseBackend:
         return getattr(importlib.import_module(module), function)(device=device, **kw)
 
 # %% ../nbs/03_pose.ipynb #0f8808ec
-def _entry(name, names, edges, flip_index, coord_temperature, loader, network, tracks=False):
+def _entry(name, names, edges, flip_index, coord_temperature, loader, network, tracks=False, person_mask=False):
     return PoseBackend(name, tuple(names), tuple(map(tuple, edges)), tuple(flip_index), coord_temperature, loader,
-                       network, tracks)
+                       network, tracks, person_mask)
 
 POSE_BACKENDS = {b.name: b for b in (
     _entry("blazepose", BLAZEPOSE_NAMES, BLAZEPOSE_EDGES, BLAZEPOSE_FLIP_INDEX, PoseOutput.coord_temperature,
-           "skeleton_cyclegan.pose:blazepose", "blazepose-full", tracks=True),
+           "skeleton_cyclegan.pose:blazepose", "blazepose-full", tracks=True, person_mask=True),
     _entry("openpose", COCO18_NAMES, COCO18_EDGES, COCO18_FLIP_INDEX, 0.05, "skeleton_cyclegan.openpose:openpose",
            "openpose"),
 )}

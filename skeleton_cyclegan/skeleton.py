@@ -337,9 +337,10 @@ class PointSkeletonTerm(SkeletonTerm):
 
 # %% ../nbs/08_skeleton.ipynb #bed5121c
 @patch
-def __call__(self: PointSkeletonTerm, H, fake_B, fake_A, cached_x, cached_y, nxt=None):
-    """(L_skel of G, of F); with `nxt` = (G(x′), F(y′), H(x′), H(y′)) of the next frames, also (L_temp of G, of F)."""
-    if nxt is None: return SkeletonTerm.__call__(self, H, fake_B, fake_A, cached_x, cached_y)
+def __call__(self: PointSkeletonTerm, H, fake_B, fake_A, cached_x, cached_y, nxt=None, mask: bool = False):
+    """(L_skel of G, of F); with `nxt` = (G(x′), F(y′), H(x′), H(y′)) of the next frames, also (L_temp of G, of F);
+    with `mask`, then (L_mask of G, of F)."""
+    if nxt is None: return SkeletonTerm.__call__(self, H, fake_B, fake_A, cached_x, cached_y, mask=mask)
     if self.skel_loss != "coords":
         raise SkeletonCycleGANError(f"the frame-to-frame term compares points of the coords form, not "
                                     f"{self.skel_loss!r}: use skel_loss='coords' or lambda_temp=0.")
@@ -349,8 +350,10 @@ def __call__(self: PointSkeletonTerm, H, fake_B, fake_A, cached_x, cached_y, nxt
     B = len(fake_B)
     seen, options = self.view(torch.cat([fake_B, fake_A, *nxt[:2]]), pairs=True)
     both = {k: torch.cat([c[k] for c in cached]) for k in set.intersection(*(set(c) for c in cached))}
-    e, v = coords_errors(run_H(H, seen), both, fake_B.shape[-1], H.num_keypoints, **options)
+    pred = run_H(H, seen)
+    e, v = coords_errors(pred, both, fake_B.shape[-1], H.num_keypoints, **options)
     skel = weighted_mean(e.abs().sum(-1), v)
     (e0, e1), (v0, v1) = e.chunk(2), v.chunk(2)
     temp = weighted_mean((e1 - e0).abs().sum(-1), torch.minimum(v0, v1))
-    return skel[:B].mean(), skel[B:2 * B].mean(), temp[:B].mean(), temp[B:].mean()
+    out = skel[:B].mean(), skel[B:2 * B].mean(), temp[:B].mean(), temp[B:].mean()
+    return out + (self.masks(pred, both, options, B) if mask else ())

@@ -84,7 +84,9 @@ def objective(cfg: TrainConfig, generator: torch.Generator | None = None) -> Obj
     skeleton = None
     if cfg.skeleton_on:
         skeleton = PointSkeletonTerm(cfg.skel_loss, cfg.skel_views, cfg.skel_retarget, generator)
-    return Objective(cfg.lambda_cyc, cfg.lambda_identity, skeleton, cfg.lambda_temp if skeleton else 0.0)
+    on = skeleton is not None
+    return Objective(cfg.lambda_cyc, cfg.lambda_identity, skeleton, cfg.lambda_temp if on else 0.0,
+                     cfg.lambda_mask if on else 0.0)
 
 def set_requires_grad(nets, flag: bool):
     for n in nets:
@@ -119,6 +121,7 @@ def cached_from_batch(batch: dict, side: str = "x") -> dict:
         raise SkeletonCycleGANError(f"the batch has no {e.args[0]!r}: it should come from data.UnpairedDataset.") \
             from None
     if f"r{side}" in batch: c["retarget"] = batch[f"r{side}"]   # offsets to the other build
+    if f"m{side}" in batch: c["mask"] = batch[f"m{side}"]       # the person mask, for L_mask
     return c
 
 # %% ../nbs/09b_steps.ipynb #8b222822
@@ -187,7 +190,7 @@ class NonFiniteLossError(SkeletonCycleGANError):
     "A loss became NaN or infinite; the last good checkpoint is kept."
 
 LOSS_TERMS = ["gan_G", "gan_F", "cyc_A", "cyc_B", "idt_A", "idt_B", "skel_G", "skel_F", "temp_G", "temp_F",
-              "lambda_skel", "skel_weighted", "G_total", "D_A", "D_B"]
+              "mask_G", "mask_F", "lambda_skel", "skel_weighted", "G_total", "D_A", "D_B"]
 
 # %% ../nbs/09b_steps.ipynb #4e5ccc28
 def sample_row(real: torch.Tensor, fake: torch.Tensor, cached: dict | None, H: nn.Module | None) -> np.ndarray:
@@ -211,7 +214,8 @@ def plot_losses(log_path, out_png, smooth: int = 25):
     rows = [json.loads(l) for l in Path(log_path).read_text().splitlines() if l.strip()]
     if not rows: return None
     groups = [("generator", ["gan_G", "gan_F", "G_total"]), ("cycle / identity", ["cyc_A", "cyc_B", "idt_A", "idt_B"]),
-              ("skeleton", ["skel_G", "skel_F", "skel_weighted", "temp_G", "temp_F"]), ("λ_skel", ["lambda_skel"]),
+              ("skeleton", ["skel_G", "skel_F", "skel_weighted", "temp_G", "temp_F", "mask_G", "mask_F"]),
+              ("λ_skel", ["lambda_skel"]),
               ("discriminators", ["D_A", "D_B"])]
     groups = [g for g in ((t, [k for k in ks if k in rows[0]]) for t, ks in groups) if g[1]]
     fig, axs = plt.subplots(len(groups), 1, figsize=(8, 2.4 * len(groups)), sharex=True, squeeze=False)

@@ -225,6 +225,7 @@ def _cached(self: Trainer, batch, side, img):
         o = self.H(img.float())   # the batch already on the device
     c = {"logits": o.heatmap_logits, "landmarks": o.landmarks, "visibility": o.visibility}
     if f"r{side}" in batch: c["retarget"] = self._to(batch[f"r{side}"]).float()   # the dataset's, constant per frame
+    if f"m{side}" in batch: c["mask"] = self._to(batch[f"m{side}"]).float()       # so is the person mask
     return c
 
 # %% ../nbs/10_train.ipynb #dea43f38

@@ -157,3 +157,24 @@ def test_frame_to_frame_term_trains_alike_on_every_path(tmp_path, prepared, H):
     assert "temp_G" not in _log(tmp_path / "plain")[0] and not plain.dataset.temporal
     with pytest.raises(SkeletonCycleGANError, match="needs each frame's successor"):
         T.Trainer(tiny(lambda_temp=1.0), [dict(x=0)], tmp_path / "bad", H=H, progress=False)
+
+
+def test_person_mask_term_trains_alike_on_every_path(tmp_path, prepared, H):
+    # L_mask: x's and y's masks are cached once per frame and ride with the frames on every path
+    from skeleton_cyclegan.data import UnpairedDataset
+    from skeleton_cyclegan.mask import ensure_mask_cache
+    with pytest.raises(SkeletonCycleGANError, match="person masks"):   # a dataset that does not serve them
+        T.Trainer(tiny(lambda_mask=1.0, max_iters=1), _ds(prepared), tmp_path / "bad", H=H, progress=False).fit()
+    A, B = (ensure_mask_cache(P, H, progress=False) for P in prepared)
+
+    def run(name, **kw):
+        ds = UnpairedDataset(A, B, size=64, load_size=72, masks=True)
+        tr = T.Trainer(tiny(lambda_mask=1.0, lambda_temp=1.0, **kw), ds, tmp_path / name, H=H, progress=False)
+        tr.fit()
+        return tr, _log(tmp_path / name)
+
+    _, log = run("eager")
+    assert all(0 < r["mask_G"] < 1 and 0 < r["mask_F"] < 1 for r in log)
+    graph, device = run("graph", cuda_graphs=True), run("device", data_on_device=True)
+    assert graph[1] == log and device[1] == log
+    assert graph[0]._graph is not None and device[0]._device_data is not None   # the paths were taken
