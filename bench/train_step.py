@@ -7,8 +7,10 @@
   (e) (c) with bf16 autocast for G and D (H stays float32)
   (f) coords form, no views, no retargeting (what footage resolves to)
   (g) (f) with the frame-to-frame term L_temp (lambda_temp 1: G, F and H also see each frame's successor)
+  (h) (f) with the person-mask term L_mask (lambda_mask 1: H's mask of the fakes against x's and y's cached ones)
 
-Skeleton-term overhead = (c) / (b) (target ≤ 1.15); L_temp's = (g) / (f) (`--objectives f,g`: not in the default).
+Skeleton-term overhead = (c) / (b) (target ≤ 1.15); L_temp's = (g) / (f), L_mask's = (h) / (f) (`--objectives f,g,h`:
+not in the default).
 The data are two synthetic dancers (8 frames each) prepared at max(256, size) as `train` prepares them, with H(real)
 cached, read through `train.training_data` and handed to the Trainer, which gives the dataset its retarget offsets
 on its own path. Items are collated before timing (the loader's cost is bench/data.py's); `train_step` is timed with
@@ -53,6 +55,7 @@ OBJECTIVES = {
     "e": ("default + bf16 autocast", dict(amp="bf16")),
     "f": ("coords, no views, no retarget (footage)", auto_skeleton("coords", footage=True)),
     "g": ("(f) + L_temp (lambda_temp 1)", dict(auto_skeleton("coords", footage=True), lambda_temp=1.0)),
+    "h": ("(f) + L_mask (lambda_mask 1)", dict(auto_skeleton("coords", footage=True), lambda_mask=1.0)),
 }
 # the GPU rows: the run settings a user picks (TrainConfig's amp and cuda_graphs; data_on_device stays automatic)
 GPU_MODES = {"fp32": dict(amp="off", cuda_graphs=False), "bf16": dict(amp="bf16", cuda_graphs=False),
@@ -71,8 +74,8 @@ def gpu_peak(name: str):
 
 
 class StandInH(nn.Module):
-    """A frozen conv net with BlazePose's interface and a similar cost (256² in, 33×64×64 heat maps out);
-    `width` < 1 makes it cheaper (--smoke)."""
+    """A frozen conv net with BlazePose's interface and a similar cost (256² in, 33×64×64 heat maps and a 64² person
+    mask out); `width` < 1 makes it cheaper (--smoke)."""
     name, num_keypoints, input_size, heatmap_size = "blazepose-stand-in", 33, 256, 64
 
     def __init__(self, width: float = 1.0):
@@ -83,19 +86,21 @@ class StandInH(nn.Module):
         for i in range(4):
             layers += [nn.Conv2d(c[i], c[i + 1], 3, stride=2 if i < 2 else 1, padding=1), nn.ReLU(),
                        nn.Conv2d(c[i + 1], c[i + 1], 3, padding=1, groups=c[i + 1]), nn.ReLU()]
-        self.body, self.head = nn.Sequential(*layers), nn.Conv2d(c[-1], 33, 1)
+        self.body, self.head, self.seg = nn.Sequential(*layers), nn.Conv2d(c[-1], 33, 1), nn.Conv2d(c[-1], 1, 1)
         self.requires_grad_(False)
 
     def forward(self, x):
         from skeleton_cyclegan.pose import PoseOutput
         S = x.shape[-1]
         x = nn.functional.interpolate(x.float(), size=(256, 256), mode="bilinear", align_corners=False)
-        h = self.head(self.body(x))
+        f = self.body(x)
+        h = self.head(f)
         p = torch.softmax(h.flatten(2), -1).view_as(h)
         g = (torch.arange(64, device=x.device, dtype=torch.float32) + 0.5) * S / 64
         lm = torch.stack([(p.sum(2) * g).sum(-1), (p.sum(3) * g).sum(-1)], -1)
         vis = torch.sigmoid(h.amax((2, 3)))
-        return PoseOutput(heatmap_logits=h, landmarks=lm, visibility=vis, presence=vis, pose_flag=vis.mean(1))
+        return PoseOutput(heatmap_logits=h, landmarks=lm, visibility=vis, presence=vis, pose_flag=vis.mean(1),
+                          segmentation=self.seg(f)[:, 0])
 
 
 def load_H(device, stand_in=False, smoke=False):
@@ -218,9 +223,12 @@ def cpu_table(a, work, data, failed) -> None:
             if rb and rc:
                 print(f"{S}² ({'wall' if what == 'sec' else 'CPU'} time): skeleton-term overhead (c)/(b) = "
                       f"{rc / rb:.2f} (target ≤ 1.15)" + (f", (c)/(a) = {rc / ra:.2f}" if ra else ""))
-            rf, rg = (rows.get((S, k), {}).get(what) for k in "fg")
-            if rf and rg:
-                print(f"{S}² ({'wall' if what == 'sec' else 'CPU'} time): L_temp overhead (g)/(f) = {rg / rf:.2f}")
+            rf = rows.get((S, "f"), {}).get(what)
+            for k, term in (("g", "L_temp"), ("h", "L_mask")):
+                r = rows.get((S, k), {}).get(what)
+                if rf and r:
+                    print(f"{S}² ({'wall' if what == 'sec' else 'CPU'} time): {term} overhead ({k})/(f) = "
+                          f"{r / rf:.2f}")
     d = next((r for r in rows.values() if "machine" in r), None)
     if d: print(f"machine: {d['machine']}; load average {os.getloadavg()[0]:.1f}; H: {d['H']}")
 
@@ -297,7 +305,7 @@ def parse(argv=None):
     p.add_argument("--flops", action="store_true", help="count GFLOP per iteration of (a)-(d) instead of timing")
     p.add_argument("--sizes", default=None, help="CPU: comma-separated sizes (default 128,256)")
     p.add_argument("--gpu-size", type=int, default=None, help="GPU: the size (default 256)")
-    p.add_argument("--objectives", default=None, help="which of a-g (CPU default: a,b,c,d,e; GPU default: c)")
+    p.add_argument("--objectives", default=None, help="which of a-h (CPU default: a,b,c,d,e; GPU default: c)")
     p.add_argument("--repeats", type=int, default=None, help="timed repetitions (CPU default 3, GPU 5)")
     p.add_argument("--warmup", type=int, default=1, help="CPU: untimed iterations first")
     p.add_argument("--iters", type=int, default=None, help="GPU: iterations per timed repetition (default 20)")
