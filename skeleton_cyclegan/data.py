@@ -140,7 +140,6 @@ def __getitem__(self: UnpairedDataset, i):
             img, h, lm, vis, _, rn = self._view(P, heat, int(j), d, r)
             item.update({f"{s}n": img, f"h{s}n": h, f"l{s}n": lm, f"v{s}n": vis})
             if r is not None: item[f"r{s}n"] = rn
-            if self.masks: item[f"m{s}n"] = self._mask(P, int(j), d)
     return item
 
 # %% ../nbs/04b_data.ipynb #3d7a1f5b

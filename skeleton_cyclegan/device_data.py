@@ -113,9 +113,10 @@ def crop_heatmaps(h, S: int, L: int, s: int, ox, oy) -> torch.Tensor:
 
 # %% ../nbs/04c_device_data.ipynb #3072c023
 @patch
-def _frames(self: DeviceBatches, side, frames_dev, frames_host) -> dict:
-    "The per-frame tensors of `side`'s frames, on the device: indexed there, or gathered on the host and copied."
-    t = self.tables[side]
+def _frames(self: DeviceBatches, side, frames_dev, frames_host, skip=()) -> dict:
+    """The per-frame tensors of `side`'s frames (but the tables `skip`), on the device: indexed there, or gathered on
+    the host and copied."""
+    t = {n: v for n, v in self.tables[side].items() if n not in skip}
     if self.on_device: return {n: v.index_select(0, frames_dev) for n, v in t.items()}
     idx, out = torch.from_numpy(frames_host), {}
     for n, v in t.items():
@@ -134,12 +135,12 @@ def _sync_offsets(self: DeviceBatches):
 
 # %% ../nbs/04c_device_data.ipynb #b61e3d1d
 @patch
-def _view(self: DeviceBatches, side, p, frames_host) -> tuple:
+def _view(self: DeviceBatches, side, p, frames_host, masks: bool = True) -> tuple:
     """One side of the batch, augmented by `p` (B, 4) on the device: image, heat maps, landmarks, visibility, offsets,
-    person masks (None when not served)."""
+    person masks (None when not served, or not asked for: `masks`)."""
     ds, S = self.dataset, self.sizes[side]
     L, s, fi = ds.load_size, ds.size, self.flip_index
-    f = self._frames(side, p[:, 0], frames_host)
+    f = self._frames(side, p[:, 0], frames_host, () if masks else ("mask",))
     ox, oy, flip = p[:, 1], p[:, 2], p[:, 3].bool()
     img = f["crops"].float().div_(127.5).sub_(1)
     if L != S: img = tF.interpolate(img, size=(L, L), mode="bilinear", align_corners=False, antialias=L < S)
@@ -176,8 +177,7 @@ def batch(self: DeviceBatches, indices) -> dict:
     if self.dataset.temporal:   # each side's next frame under the same crop and flip
         for k, (side, s) in enumerate((("A", "x"), ("B", "y"))):
             pn = torch.cat([self.next[side].index_select(0, p[k, :, 0])[:, None], p[k, :, 1:]], 1)
-            img, h, lm, vis, r, m = self._view(side, pn, self.next_host[side][d[k, :, 0]])
+            img, h, lm, vis, r, _ = self._view(side, pn, self.next_host[side][d[k, :, 0]], masks=False)
             out.update({f"{s}n": img, f"h{s}n": h, f"l{s}n": lm, f"v{s}n": vis})
             if r is not None: out[f"r{s}n"] = r
-            if m is not None: out[f"m{s}n"] = m
     return out

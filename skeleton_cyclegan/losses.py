@@ -196,15 +196,18 @@ class SkeletonTerm:
         pred = run_H(H, seen)
         per_image = skeleton_loss_from(self.skel_loss, pred, cached, fake_B.shape[-1], H.num_keypoints,
                                        reduction="none", **options)
-        return (per_image[:B].mean(), per_image[B:].mean()) + (self.masks(pred, cached, options, B) if mask else ())
+        masks = self.masks(pred, cached_x, cached_y, options.get("view")) if mask else ()
+        return (per_image[:B].mean(), per_image[B:].mean()) + masks
 
-    def masks(self, pred, cached: dict, options: dict, B: int) -> tuple:
-        "(L_mask of G, of F): H's person mask in the fakes (the first 2·B of `pred`) against x's and y's cached ones."
-        if "mask" not in cached:
+    def masks(self, pred, cached_x: dict, cached_y: dict, view=None) -> tuple:
+        """(L_mask of G, of F): H's person mask in G(x) and F(y), the first 2·B of `pred` (after them may come the
+        next frames, which L_mask does not compare), against x's and y's cached ones; `view`: what H saw."""
+        if "mask" not in cached_x or "mask" not in cached_y:
             raise SkeletonCycleGANError("L_mask needs x's and y's cached person masks ('mask'): serve them from the "
                                         "dataset (`UnpairedDataset(masks=True)`), or set lambda_mask=0.")
-        e = mask_errors(pred, cached["mask"], options.get("view"))   # `mask.mask_errors`
-        return e[:B].mean(), e[B:2 * B].mean()
+        B = len(cached_x["mask"])
+        e = mask_errors(pred.segmentation, torch.cat([cached_x["mask"], cached_y["mask"]]), view)
+        return e[:B].mean(), e[B:].mean()
 
 # %% ../nbs/07_losses.ipynb #ebbe2f5f
 @dataclass

@@ -32,13 +32,15 @@ def view_masks(mask: torch.Tensor, theta: torch.Tensor) -> torch.Tensor:
     grid = tF.affine_grid(theta.to(mask.dtype), [len(mask), 1, *mask.shape[-2:]], align_corners=False)
     return tF.grid_sample(mask[:, None], grid, mode="bilinear", padding_mode="border", align_corners=False)[:, 0]
 
-def mask_errors(pred, mask: torch.Tensor, view: torch.Tensor | None = None) -> torch.Tensor:
-    "(B,) mean |m(fake) − m(x)| per image: H's output `pred` on the fakes, x's cached masks (B, s, s) in [0, 1]."
-    if pred.segmentation is None:
+def mask_errors(segmentation, mask: torch.Tensor, view: torch.Tensor | None = None) -> torch.Tensor:
+    """(B,) mean |m(fake) − m(x)| per image: H's person-mask logits of the fakes (`PoseOutput.segmentation`; rows after
+    the first B are left alone), x's cached masks (B, s, s) in [0, 1], the views H saw (rows after B left alone)."""
+    if segmentation is None:
         raise SkeletonCycleGANError("this H gives no person mask (BlazePose does): use pose_backend='blazepose', "
                                     "or lambda_mask=0.")
-    mask = mask.float() if view is None else view_masks(mask.float(), view)
-    return (mask_probabilities(pred.segmentation, mask.shape[-1]) - mask).abs().flatten(1).mean(1)
+    B = len(mask)
+    mask = mask.float() if view is None else view_masks(mask.float(), view[:B])
+    return (mask_probabilities(segmentation[:B], mask.shape[-1]) - mask).abs().flatten(1).mean(1)
 
 # %% ../nbs/04a_mask.ipynb #e4eb4b72
 @patch

@@ -356,4 +356,4 @@ def __call__(self: PointSkeletonTerm, H, fake_B, fake_A, cached_x, cached_y, nxt
     (e0, e1), (v0, v1) = e.chunk(2), v.chunk(2)
     temp = weighted_mean((e1 - e0).abs().sum(-1), torch.minimum(v0, v1))
     out = skel[:B].mean(), skel[B:2 * B].mean(), temp[:B].mean(), temp[B:].mean()
-    return out + (self.masks(pred, both, options, B) if mask else ())
+    return out + (self.masks(pred, cached_x, cached_y, options.get("view")) if mask else ())
