@@ -28,6 +28,7 @@ from .train import Callback, train
 from .translate import generate, label, resize_crops, resize_image
 from .metrics import angle_scores, jitter_ratio, pose_metrics
 from .judge import Judge, Reference, frame_scores, reference, training_signal
+from .pose import pose_backend
 from .evaluate import compare_figure, evaluate_run, slug, train_device
 from .study import check_study, collect, load_study, run_config, run_folder
 
@@ -218,9 +219,12 @@ def _judge_direction(folder, study, cand, d, ref, ref2, H_judge, data, snaps, cf
 
 def one_run(out, study, pair, cand, seed, data: PairData, refs: dict, H, H_judge, dev, progress=True) -> dict:
     """Train one (pair, candidate, seed) up to the largest budget, judge every snapshot in each direction of `refs`
-    (`budgets`: A→B; `reverse`: B→A), write metrics.json and a grid per direction."""
+    (`budgets`: A→B; `reverse`: B→A), write metrics.json and a grid per direction. A candidate whose
+    `pose_backend` is not the study's H trains with its own H, and its H−judge gap is that H's."""
     folder = ensure_dir(run_folder(out, pair, cand, seed))
     cfg = run_config(study, cand, seed, dev)
+    if cfg.skeleton_on and pose_backend(H).name != cfg.pose_backend:   # a candidate that trains with another H
+        H = pose_backend(cfg.pose_backend).load(dev); H_judge = Judge(H)
     snaps = Snapshots(folder, study["budgets"])
     resume = (folder / "checkpoint.pt").exists()
     train(data.A.folder, data.B.folder, folder, cfg, resume=resume, callbacks=[snaps],

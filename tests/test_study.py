@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from skeleton_cyclegan.cli import main
+from skeleton_cyclegan.core import SkeletonCycleGANError
 from skeleton_cyclegan.study import (DEFAULT_STUDY, acceptance, collect, footage_pair, load_study, not_worse,
                                      run_config, run_folder, summary_table)
 
@@ -132,3 +133,20 @@ def test_coords_is_the_default_on_real_videos():
     default, coords = (run_config(s, k, 0) for k in ("default", "coords"))
     assert default.resolved("cpu", footage=True) == coords.resolved("cpu", footage=True)
     assert default.resolved("cpu") != coords.resolved("cpu")   # on drawn dancers the default keeps both
+
+
+def test_a_candidate_with_its_own_pose_network(tmp_path):
+    "A candidate whose pose_backend is not the study's H trains with that H, and its H−judge gap is that H's."
+    from skeleton_cyclegan.study_run import run_study
+    s = _tiny()
+    s.update(budgets=[2], eval_frames=4, candidates={"op": {"skel_loss": "coords", "pose_backend": "openpose"}})
+    try:
+        rows = run_study(tmp_path, s, device="cpu", progress=False)
+    except SkeletonCycleGANError as e:
+        if "model" not in str(e): raise
+        pytest.skip(f"OpenPose's model file unavailable: {e}")
+    meta = json.loads((run_folder(tmp_path, "disjoint", "op", 0) / "metrics.json").read_text())
+    assert meta["h"].startswith("openpose") and meta["judge"] != meta["h"]
+    assert json.loads((run_folder(tmp_path, "disjoint", "op", 0) / "config.json").read_text())["pose_backend"] == "openpose"
+    assert len(rows) == 1 and rows[0]["h_gap"] == rows[0]["h_gap"]   # judged through OpenPose's keypoints, not NaN
+    assert len(list(tmp_path.glob("data/**/pose_openpose_logits.npy"))) == 2   # A's and B's H(real), cached once
