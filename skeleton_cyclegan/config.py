@@ -89,6 +89,8 @@ class ObjectiveSettings:
     lambda_mask: float = setting(0.0, "person mask: weight of L_mask, how far the person mask H finds in G(x) is from "
                                       "the one it finds in x, relative to L_skel (BlazePose's segmentation, cached "
                                       "once per frame; 0: off)")
+    d_person: bool = setting(False, "person mask: D_A and D_B see only the person, each image times its person mask "
+                                    "(x's for G(x)), so neither can win on the background (needs H's masks)")
     pose_backend: str = setting("blazepose", "pose network H (CLI: --pose); its H(real) is cached once per dataset")
     cache_h_real: bool = setting(True, "take H(real) from the dataset's cache (off: recompute it every step)")
 
@@ -134,6 +136,11 @@ class TrainConfig(RunSettings, ObjectiveSettings, DataSettings):
     def skeleton_on(self) -> bool:
         "Whether the skeleton term is in the objective (λ_skel automatic or > 0)."
         return self.lambda_skel is None or self.lambda_skel > 0
+
+    @property
+    def person_masks(self) -> bool:
+        "Whether training needs the frames' person masks (L_mask, or discriminators that see only the person)."
+        return self.skeleton_on and bool(self.lambda_mask or self.d_person)
 
     @classmethod
     def from_dict(cls, d: dict, where: str = "the config") -> TrainConfig:
@@ -216,6 +223,10 @@ def choice_problems(cfg: TrainConfig) -> list[str]:
         out.append(f"lambda_mask={cfg.lambda_mask!r} weighs H's person masks, relative to L_skel: use a pose network "
                    f"that gives them ({', '.join(n for n, b in POSE_BACKENDS.items() if b.person_mask)}) with the "
                    "skeleton term on, or lambda_mask=0.")
+    if cfg.d_person and (not masks or cfg.lambda_skel == 0):
+        out.append("d_person=True has the discriminators see H's person masks: use a pose network that gives them "
+                   f"({', '.join(n for n, b in POSE_BACKENDS.items() if b.person_mask)}) with the skeleton term on, "
+                   "or d_person=False.")
     return out
 
 # %% ../nbs/09_config.ipynb #c117a887

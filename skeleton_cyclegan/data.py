@@ -164,9 +164,9 @@ def training_data(a, b, cfg, H, rank: int = 0, world: int = 1, progress: bool = 
         if (rank == 0) == (turn == 0):
             A, B = (as_prepared(s, max(256, cfg.size), H=track_H, progress=progress) for s in (a, b))
             if cfg.skeleton_on: A, B = (ensure_pose_cache(P, H, progress=progress) for P in (A, B))   # once
-            if cfg.skeleton_on and cfg.lambda_mask: A, B = (ensure_mask_cache(P, H, progress=progress) for P in (A, B))
+            if cfg.person_masks: A, B = (ensure_mask_cache(P, H, progress=progress) for P in (A, B))
         if world > 1: dist.barrier()
     backend = cfg.pose_backend
     if not cfg.skeleton_on and not all(backend in P.pose_backends for P in (A, B)): backend = A.primary_backend
     return UnpairedDataset(A, B, size=cfg.size, load_size=cfg.load_size, flip=cfg.flip, seed=cfg.seed, backend=backend,
-                           temporal=bool(cfg.lambda_temp), masks=bool(cfg.skeleton_on and cfg.lambda_mask))
+                           temporal=bool(cfg.lambda_temp), masks=cfg.person_masks)

@@ -14,13 +14,14 @@ import torch.nn.functional as F
 from torch import nn
 
 from .core import SkeletonCycleGANError, patch
-from .mask import mask_errors
+from .mask import mask_errors, person_only
 from .pose import PoseNet
 
 # %% auto #0
 __all__ = ['LAMBDA_CYC', 'SKELETON_LOSSES', 'lsgan_d_loss', 'lsgan_g_loss', 'cycle_loss', 'identity_loss',
            'register_skeleton_loss', 'check_cached', 'reduce_loss', 'run_H', 'skeleton_loss_from', 'skeleton_loss',
-           'paper_skeleton_loss', 'LambdaSkel', 'SkeletonTerm', 'Objective', 'GeneratorLosses', 'generator_loss']
+           'paper_skeleton_loss', 'LambdaSkel', 'SkeletonTerm', 'Objective', 'GeneratorLosses', 'seen_by_D',
+           'generator_loss']
 
 # %% ../nbs/07_losses.ipynb #5306e6ce
 def lsgan_d_loss(D: nn.Module, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
@@ -218,6 +219,7 @@ class Objective:
     skeleton: SkeletonTerm | None = None        # L_skel (None: plain CycleGAN)
     lambda_temp: float = 0.0                    # weight of the frame-to-frame term, relative to L_skel (0: off)
     lambda_mask: float = 0.0                    # weight of the person-mask term, relative to L_skel (0: off)
+    d_person: bool = False                      # D_A and D_B see only the person (`mask.person_only`)
 
 @dataclass
 class GeneratorLosses:
@@ -227,8 +229,17 @@ class GeneratorLosses:
     fake_A: torch.Tensor | None = None   # F(y)
     fake_B: torch.Tensor | None = None   # G(x)
     lambda_skel: float | torch.Tensor = 0.0
+    seen_A: torch.Tensor | None = None   # F(y) as D_A saw it (F(y) itself unless `d_person`)
+    seen_B: torch.Tensor | None = None   # G(x) as D_B saw it
 
 # %% ../nbs/07_losses.ipynb #1f3eeda8
+def seen_by_D(images: torch.Tensor, cached: dict | None) -> torch.Tensor:
+    "What a discriminator judges of `images` when it sees only the person (`d_person`): each times its frame's mask."
+    if cached is None or "mask" not in cached:
+        raise SkeletonCycleGANError("d_person needs the frames' cached person masks ('mask'): serve them from the "
+                                    "dataset (`UnpairedDataset(masks=True)`), or set d_person=False.")
+    return person_only(images, cached["mask"])
+
 def generator_loss(G, F, D_A, D_B, x, y, objective: Objective, H: nn.Module | None = None,
                    cached_x: dict | None = None, cached_y: dict | None = None,
                    lambda_skel: LambdaSkel | float = 1.0, nxt: tuple | None = None) -> GeneratorLosses:
@@ -237,7 +248,8 @@ def generator_loss(G, F, D_A, D_B, x, y, objective: Objective, H: nn.Module | No
     term (`skeleton.PointSkeletonTerm`)."""
     o, t = objective, {}
     fake_B, fake_A = G(x), F(y)
-    t["gan_G"], t["gan_F"] = lsgan_g_loss(D_B, fake_B), lsgan_g_loss(D_A, fake_A)              # eq. 7
+    seen_B, seen_A = (seen_by_D(fake_B, cached_x), seen_by_D(fake_A, cached_y)) if o.d_person else (fake_B, fake_A)
+    t["gan_G"], t["gan_F"] = lsgan_g_loss(D_B, seen_B), lsgan_g_loss(D_A, seen_A)              # eq. 7
     other = t["gan_G"] + t["gan_F"]
     if o.lambda_cyc:                                                                            # eq. 2
         t["cyc_A"], t["cyc_B"] = cycle_loss(F(fake_B), x), cycle_loss(G(fake_A), y)
@@ -256,4 +268,4 @@ def generator_loss(G, F, D_A, D_B, x, y, objective: Objective, H: nn.Module | No
         if "temp_G" in t: skel = skel + o.lambda_temp * (t["temp_G"] + t["temp_F"])
         if "mask_G" in t: skel = skel + o.lambda_mask * (t["mask_G"] + t["mask_F"])
         total = other + lam * skel                                                              # eq. 6
-    return GeneratorLosses(total, {k: v.detach() for k, v in t.items()}, fake_A, fake_B, lam)
+    return GeneratorLosses(total, {k: v.detach() for k, v in t.items()}, fake_A, fake_B, lam, seen_A, seen_B)

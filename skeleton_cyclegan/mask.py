@@ -17,7 +17,7 @@ from .folder import PreparedVideo, cache_name, npy_file
 from .track import pose_device
 
 # %% auto #0
-__all__ = ['MASK_SIZE', 'mask_probabilities', 'view_masks', 'mask_errors', 'ensure_mask_cache']
+__all__ = ['MASK_SIZE', 'mask_probabilities', 'view_masks', 'mask_errors', 'person_only', 'ensure_mask_cache']
 
 # %% ../nbs/04a_mask.ipynb #f3b2debd
 MASK_SIZE = 64   # side of the cached masks: H's heat-map grid
@@ -41,6 +41,12 @@ def mask_errors(segmentation, mask: torch.Tensor, view: torch.Tensor | None = No
     B = len(mask)
     mask = mask.float() if view is None else view_masks(mask.float(), view[:B])
     return (mask_probabilities(segmentation[:B], mask.shape[-1]) - mask).abs().flatten(1).mean(1)
+
+# %% ../nbs/04a_mask.ipynb #a1ca5a89
+def person_only(images: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    "Images (B, C, h, w) in [-1, 1] times their person masks (B, s, s) in [0, 1], upsampled: the background → 0."
+    m = tF.interpolate(mask[:, None].to(images.dtype), size=images.shape[-2:], mode="bilinear", align_corners=False)
+    return images * m
 
 # %% ../nbs/04a_mask.ipynb #e4eb4b72
 @patch

@@ -86,7 +86,7 @@ def objective(cfg: TrainConfig, generator: torch.Generator | None = None) -> Obj
         skeleton = PointSkeletonTerm(cfg.skel_loss, cfg.skel_views, cfg.skel_retarget, generator)
     on = skeleton is not None
     return Objective(cfg.lambda_cyc, cfg.lambda_identity, skeleton, cfg.lambda_temp if on else 0.0,
-                     cfg.lambda_mask if on else 0.0)
+                     cfg.lambda_mask if on else 0.0, cfg.d_person and on)
 
 def set_requires_grad(nets, flag: bool):
     for n in nets:

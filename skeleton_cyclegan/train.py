@@ -25,7 +25,7 @@ from .pose import pose_backend
 from .data import UnpairedDataset, training_data
 from .device_data import DeviceBatches
 from .networks import cyclegan_networks
-from .losses import LambdaSkel
+from .losses import LambdaSkel, seen_by_D
 from .skeleton import retarget_offsets
 from .precision import Precision
 from .config import TrainConfig, config_for_run, footage_note
@@ -247,7 +247,8 @@ def _step(self: Trainer, x, y, cx, cy, nxt=None) -> tuple[dict, torch.Tensor, to
     prec.backward(o.total); prec.step(self.opt_G)
     set_requires_grad((self.D_A, self.D_B), True)   # D_A: real x vs pooled F(y); D_B: real y vs pooled G(x)
     self.opt_D.zero_grad(set_to_none=True)
-    d_A, d_B = self.d_step(x, y, self.pool_A.query(o.fake_A), self.pool_B.query(o.fake_B), self._autocast)
+    if cfg.d_person: x, y = seen_by_D(x, cx), seen_by_D(y, cy)   # the reals as the fakes: the person only
+    d_A, d_B = self.d_step(x, y, self.pool_A.query(o.seen_A), self.pool_B.query(o.seen_B), self._autocast)
     prec.backward(d_A + d_B); prec.step(self.opt_D)
     prec.update()
     t["D_A"], t["D_B"] = d_A.detach(), d_B.detach()

@@ -178,3 +178,28 @@ def test_person_mask_term_trains_alike_on_every_path(tmp_path, prepared, H):
     graph, device = run("graph", cuda_graphs=True), run("device", data_on_device=True)
     assert graph[1] == log and device[1] == log
     assert graph[0]._graph is not None and device[0]._device_data is not None   # the paths were taken
+
+
+def test_discriminators_that_see_only_the_person_train_alike_on_every_path(tmp_path, prepared, H):
+    # d_person: D_A and D_B judge each image times its cached person mask, so the pools hold the person only
+    from skeleton_cyclegan.data import UnpairedDataset
+    from skeleton_cyclegan.mask import ensure_mask_cache
+    with pytest.raises(SkeletonCycleGANError, match="d_person needs"):   # a dataset that does not serve the masks
+        T.Trainer(tiny(d_person=True, max_iters=1), _ds(prepared), tmp_path / "bad", H=H, progress=False).fit()
+    A, B = (ensure_mask_cache(P, H, progress=False) for P in prepared)
+
+    def run(name, **kw):
+        ds = UnpairedDataset(A, B, size=64, load_size=72, masks=True)
+        tr = T.Trainer(tiny(**kw), ds, tmp_path / name, H=H, progress=False)
+        tr.fit()
+        return tr, _log(tmp_path / name)
+
+    whole, whole_log = run("whole")
+    seen, log = run("eager", d_person=True)
+    near_zero = lambda pool: (pool.images.abs() < 1e-3).float().mean().item()
+    # the fakes' backgrounds are gone from what D_B judged (the fixture's frames are mostly background)
+    assert near_zero(seen.pool_B) > 0.3 and near_zero(whole.pool_B) < 0.05
+    assert [r["D_B"] for r in log] != [r["D_B"] for r in whole_log]
+    graph, device = run("graph", d_person=True, cuda_graphs=True), run("device", d_person=True, data_on_device=True)
+    assert graph[1] == log and device[1] == log
+    assert graph[0]._graph is not None and device[0]._device_data is not None   # the paths were taken
