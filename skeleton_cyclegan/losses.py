@@ -223,7 +223,7 @@ class Objective:
 
 @dataclass
 class GeneratorLosses:
-    "The G step's total loss, every term (detached, for logging), the fakes for the discriminators' pools, λ_skel."
+    "The G step's total loss, every term (detached, for logging), the fakes, λ_skel, what D_A and D_B saw (pooled)."
     total: torch.Tensor
     terms: dict = field(default_factory=dict)
     fake_A: torch.Tensor | None = None   # F(y)
