@@ -219,14 +219,12 @@ def choice_problems(cfg: TrainConfig) -> list[str]:
                    "use skel_loss='coords' with the skeleton term on, or lambda_temp=0.")
     mask = not _bad(cfg.lambda_mask, lambda v: math.isfinite(v) and v > 0)
     masks = cfg.pose_backend in POSE_BACKENDS and POSE_BACKENDS[cfg.pose_backend].person_mask
-    if mask and (not masks or cfg.lambda_skel == 0):
-        out.append(f"lambda_mask={cfg.lambda_mask!r} weighs H's person masks, relative to L_skel: use a pose network "
-                   f"that gives them ({', '.join(n for n, b in POSE_BACKENDS.items() if b.person_mask)}) with the "
-                   "skeleton term on, or lambda_mask=0.")
-    if cfg.d_person and (not masks or cfg.lambda_skel == 0):
-        out.append("d_person=True has the discriminators see H's person masks: use a pose network that gives them "
-                   f"({', '.join(n for n, b in POSE_BACKENDS.items() if b.person_mask)}) with the skeleton term on, "
-                   "or d_person=False.")
+    users = [(f"lambda_mask={cfg.lambda_mask!r} weighs H's person masks, relative to L_skel", "lambda_mask=0")] * mask
+    users += [("d_person=True has the discriminators see H's person masks", "d_person=False")] * bool(cfg.d_person)
+    if not masks or cfg.lambda_skel == 0:   # the masks come from H, cached by the skeleton term's data
+        givers = ", ".join(n for n, b in POSE_BACKENDS.items() if b.person_mask)
+        out += [f"{what}: use a pose network that gives them ({givers}) with the skeleton term on, or {off}."
+                for what, off in users]
     return out
 
 # %% ../nbs/09_config.ipynb #c117a887
